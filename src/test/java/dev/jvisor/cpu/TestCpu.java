@@ -1,50 +1,84 @@
 package dev.jvisor.cpu;
 
 /**
- * Placeholder of the CPU test-support class. The real one comes from the CPU branch and replaces
- * this file on merge; until then every method throws, so the ISA replay test fails on this branch.
+ * A bare CPU for instruction tests: 32-bit flat protected mode (all segments base 0, limit 4 GiB),
+ * CPL 0, paging off, no IDT. Every exception is intercepted through the exception bitmap (a VM
+ * exit), which stops the run and reports the vector; HLT exits and stops the run too.
  */
 public final class TestCpu {
-    private static final String MSG = "provided by the CPU branch";
+    private final Vcpu cpu;
+    private int stopVector;
 
-    /** A CPU in 32-bit flat protected mode (CS/DS/ES/SS/FS/GS base 0 limit 4 GiB), CPL 0, paging off,
-     *  no IDT (an exception stops the run), with ramSize bytes of RAM at physical 0. */
     public TestCpu(int ramSize) {
-        throw new UnsupportedOperationException(MSG);
+        cpu = new Vcpu(new byte[ramSize], ramSize, ramSize, ramSize, this::onExit);
+        cpu.controls.exceptionBitmap = -1;
+        cpu.writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET);
+        cpu.setSegment(Segment.CS, 0x08, 0, -1, 0xc09b);
+        for (int s : new int[] {Segment.ES, Segment.SS, Segment.DS, Segment.FS, Segment.GS}) {
+            cpu.setSegment(s, 0x10, 0, -1, 0xc093);
+        }
+        cpu.updateCpl();
+    }
+
+    private void onExit(Vcpu v, VmExit x) {
+        switch (x.reason) {
+            case EXCEPTION_NMI -> {
+                stopVector = x.vector;
+                v.requestStop();
+            }
+            case HLT -> {
+                stopVector = -1;
+                v.halted = false;
+                v.requestStop();
+            }
+            case PREEMPTION_TIMER -> {
+                stopVector = -2;
+                v.requestStop();
+            }
+            default -> throw new IllegalStateException("unexpected exit " + x.reason);
+        }
+    }
+
+    public Vcpu vcpu() {
+        return cpu;
     }
 
     public void write(int addr, byte[] bytes) {
-        throw new UnsupportedOperationException(MSG);
+        System.arraycopy(bytes, 0, cpu.ram, addr, bytes.length);
     }
 
     public byte[] read(int addr, int len) {
-        throw new UnsupportedOperationException(MSG);
+        byte[] b = new byte[len];
+        System.arraycopy(cpu.ram, addr, b, 0, len);
+        return b;
     }
 
-    /** 0..7 = EAX ECX EDX EBX ESP EBP ESI EDI (x86 encoding order). */
     public void setReg(int index, int value) {
-        throw new UnsupportedOperationException(MSG);
+        cpu.reg[index] = value;
     }
 
     public int reg(int index) {
-        throw new UnsupportedOperationException(MSG);
+        return cpu.reg[index];
     }
 
     public void setEflags(int value) {
-        throw new UnsupportedOperationException(MSG);
+        cpu.setEflags(value);
     }
 
     public int eflags() {
-        throw new UnsupportedOperationException(MSG);
+        return cpu.getEflags();
     }
 
     public int eip() {
-        throw new UnsupportedOperationException(MSG);
+        return cpu.eip;
     }
 
-    /** Runs from eip until a HLT instruction executes (returns -1; eip is then after the HLT), or an exception
-     *  is raised (returns its vector, eip = the faulting instruction), or maxInstructions retire (returns -2). */
+    /** Runs from eip until HLT (-1, eip after the HLT), an exception (its vector, eip at the instruction) or maxInstructions (-2). */
     public int run(int eip, long maxInstructions) {
-        throw new UnsupportedOperationException(MSG);
+        cpu.eip = eip;
+        stopVector = -2;
+        cpu.setPreemptionDeadline(cpu.icount + maxInstructions);
+        cpu.run();
+        return stopVector;
     }
 }

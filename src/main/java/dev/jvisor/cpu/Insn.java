@@ -1,0 +1,43 @@
+package dev.jvisor.cpu;
+
+/**
+ * One decoded instruction (the decoder's output, shared by every engine). Mutable and reused:
+ * the interpreter decodes into the same instance each step.
+ */
+public final class Insn {
+    public static final int P_LOCK = 1, P_REP = 2, P_REPNE = 4, P_OPSIZE = 8, P_ADSIZE = 16;
+
+    /** Opcode: 0x000-0x0FF one-byte map, 0x100-0x1FF the 0F map. */
+    public int op;
+    public int prefixes;
+    /** Segment override (Segment.ES..GS) or -1. */
+    public int segOverride;
+    /** Effective operand and address size in bytes (2 or 4). */
+    public int opSize, adSize;
+    public boolean hasModrm;
+    public int mod, regField, rm;
+    /** Memory operand: base and index register (-1 for none), scale shift, displacement, default segment. */
+    public int base, index, scale, disp, defaultSeg;
+    /** Immediate operands (imm2: ENTER's level byte or a far pointer's selector). */
+    public int imm, imm2;
+    /** Instruction length in bytes. */
+    public int length;
+
+    public boolean isMemory() {
+        return hasModrm && mod != 3;
+    }
+
+    /** The segment a memory operand uses: the override, else the default. */
+    public int seg() {
+        return segOverride >= 0 ? segOverride : defaultSeg;
+    }
+
+    public boolean rep() {
+        return (prefixes & (P_REP | P_REPNE)) != 0;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("op=%03x len=%d modrm=%d/%d/%d os=%d as=%d pfx=%x", op, length, mod, regField, rm, opSize, adSize, prefixes);
+    }
+}
