@@ -766,6 +766,7 @@ final class InsnSystem implements FpuHost {
     @Override public void write32(int seg, int offset, int value) { c.write32(seg, offset, value); }
     @Override public void checkWrite(int seg, int offset, int len) { c.checkWritable(seg, offset, len); }
     @Override public int eflags() { return c.getEflags(); }
+    @Override public int selector(int seg) { return c.segSel[seg]; }
 
     @Override
     public void setComiFlags(boolean zf, boolean pf, boolean cf) {

@@ -28,6 +28,13 @@ public interface FpuHost {
     /** FNSTSW AX. */
     void setAx(int value);
 
+    /**
+     * The selector value now in segment register {@code seg} (0..5 = ES,CS,SS,DS,FS,GS). The FPU records it as
+     * the data pointer selector FDS of the last memory operand, which FSTENV/FSAVE/FXSAVE store
+     * (SDM Vol.1 8.1.8); in real mode it also forms the 20-bit linear operand address of Figure 8-12.
+     */
+    int selector(int seg);
+
     /** True in protected mode (not real or virtual-8086): selects FSTENV/FSAVE layouts. */
     boolean protectedMode();
 }
