@@ -87,6 +87,20 @@ test_main:
     movw %ax, %fs
     movw %ax, %gs
 
+# ---- type checks on access (5.4.1): writing through a read-only data segment -> #GP(0)
+    GDT_SET $SEL_S3, $area_a, $0xFFF, $0x4090
+    movw $SEL_S3, %ax
+    movw %ax, %gs
+    movl %gs:0, %eax
+    CHECK type.readonly_read, %eax, $0x11111111
+    QUIRK nosegrw, type.readonly_write, 3f
+    TRY 1f
+2:  movl $0, %gs:0
+1:  CHECK_EXC type.readonly_write, $V_GP, $0, $2b
+    CHECK type.readonly_unchanged, area_a, $0x11111111
+3:  movw $SEL_KDATA, %ax
+    movw %ax, %gs
+
 # ---- null selector (3.4.2, 5.4.1): loading DS..GS with null is fine, using it faults; SS not
     TRY 1f
     xorl %eax, %eax
