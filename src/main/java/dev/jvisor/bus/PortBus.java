@@ -22,6 +22,19 @@ public final class PortBus {
         }
     }
 
+    /**
+     * Releases ports [first, first+count) that are claimed by {@code device} (a PCI I/O BAR being
+     * moved or disabled by the guest). Ports claimed by another device are left alone.
+     */
+    public void unregister(int first, int count, PortIoDevice device) {
+        int end = Math.min(0x10000, first + Math.max(0, count));
+        for (int p = Math.max(0, first); p < end; p++) {
+            if (devices[p] == device) {
+                devices[p] = null;
+            }
+        }
+    }
+
     public PortIoDevice deviceAt(int port) {
         return devices[port & 0xffff];
     }
