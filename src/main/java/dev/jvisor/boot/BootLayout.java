@@ -1,9 +1,11 @@
 package dev.jvisor.boot;
 
 /**
- * Fixed guest-physical addresses the loaders use. Everything below 1 MiB lives in the first
- * 64 KiB-ish of conventional memory, which Linux reserves early (CONFIG_X86_RESERVE_LOW) and
- * which a multiboot kernel is expected to treat as loader data until it has read the info.
+ * Fixed guest-physical addresses the loaders use. The loader's own data lives in
+ * [0x5000, 0x20800) of conventional memory: Linux copies the zero page and the command line out
+ * before it touches low memory (and reserves the first 64 KiB, CONFIG_X86_RESERVE_LOW); a
+ * multiboot kernel must treat the info area as loader data until it has read it. Kernel
+ * segments that overlap this area are refused.
  *
  * <pre>
  * 0x00000-0x004FF  left alone (real-mode IVT / BIOS data area)
@@ -32,6 +34,14 @@ public final class BootLayout {
     /** Bytes the 32-bit kernel copies from cmd_line_ptr (COMMAND_LINE_SIZE). */
     public static final int CMDLINE_AREA = 0x800;
     public static final long KERNEL_LOAD = 0x100000;
+    /** [LOADER_DATA, LOADER_DATA_END): GDT, stack, zero page, multiboot area, command line. */
+    public static final long LOADER_DATA = GDT_BASE;
+    public static final long LOADER_DATA_END = CMDLINE + CMDLINE_AREA;
+
+    /** True if [base, end) overlaps the loader's own data area. */
+    public static boolean overlapsLoaderData(long base, long end) {
+        return base < LOADER_DATA_END && end > LOADER_DATA;
+    }
 
     /** Start of the EBDA hole and of the BIOS ROM hole in the memory map. */
     public static final long EBDA = 0x9FC00;

@@ -110,10 +110,16 @@ public record ElfImage(long entry, List<ElfSegment> segments) {
     /** Copies every segment to its physical address and zero-fills the rest of its memory size. */
     public void load(GuestMemory mem, byte[] image, String name) throws BootException {
         for (ElfSegment s : segments) {
-            if (s.paddr() < BootLayout.KERNEL_LOAD) {
+            if (BootLayout.overlapsLoaderData(s.paddr(), s.physicalEnd())) {
                 throw new BootException(String.format(
-                        "%s: ELF segment at 0x%x lies below 1 MiB (the loader's data area)", name, s.paddr()));
+                        "%s: ELF segment [0x%x, 0x%x) overlaps the loader's data area [0x%x, 0x%x)", name, s.paddr(),
+                        s.physicalEnd(), BootLayout.LOADER_DATA, BootLayout.LOADER_DATA_END));
             }
+            if (!mem.isRam(s.paddr(), s.memsz())) {
+                throw GuestCopy.outside(mem, s.paddr(), s.memsz(), name);
+            }
+        }
+        for (ElfSegment s : segments) {
             GuestCopy.write(mem, s.paddr(), image, (int) s.offset(), (int) s.filesz(), name);
             GuestCopy.zero(mem, s.paddr() + s.filesz(), s.memsz() - s.filesz(), name);
         }

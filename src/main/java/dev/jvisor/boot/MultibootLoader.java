@@ -60,9 +60,10 @@ public final class MultibootLoader {
             }
             kernelEnd = Math.max(loadEnd, hdr.bssEndAddr());
             entry = hdr.entryAddr();
-            if (hdr.loadAddr() < BootLayout.KERNEL_LOAD) {
+            if (BootLayout.overlapsLoaderData(hdr.loadAddr(), kernelEnd)) {
                 throw new BootException(String.format(
-                        "%s: multiboot load_addr 0x%x lies below 1 MiB (the loader's data area)", name, hdr.loadAddr()));
+                        "%s: multiboot image [0x%x, 0x%x) overlaps the loader's data area [0x%x, 0x%x)", name,
+                        hdr.loadAddr(), kernelEnd, BootLayout.LOADER_DATA, BootLayout.LOADER_DATA_END));
             }
             if (entry < hdr.loadAddr() || entry >= kernelEnd) {
                 throw new BootException(String.format("%s: multiboot entry_addr 0x%x lies outside the image", name, entry));
