@@ -2,11 +2,14 @@ package dev.jvisor.boot;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
-/** Reads boot input files from the host, turning every failure into a one-line BootException. */
+/** Reads boot input files from the host (and writes cache files), every failure a one-line BootException. */
 final class HostFiles {
     private HostFiles() {}
 
@@ -34,4 +37,25 @@ final class HostFiles {
             throw new BootException(file + ": cannot read: " + e.getMessage());
         }
     }
+
+    /** Writes a file (mode 0644) via a temporary file and a rename, so readers never see half of it. */
+    static void writeAtomically(Path target, byte[] data) throws BootException {
+        try {
+            Path tmp = Files.createTempFile(target.getParent(), ".fetch", ".tmp");
+            Files.write(tmp, data);
+            try {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // non-POSIX file system: default permissions are fine
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new BootException(target + ": cannot write: " + e.getMessage());
+        }
+    }
+
 }
