@@ -16,7 +16,9 @@ import dev.jvisor.bus.IrqLine;
  *
  * <p>Subclasses implement their BAR registers by overriding {@link #ioBarRead} and friends, and
  * may watch configuration writes in {@link #configWritten}. Config accesses happen on the vCPU
- * thread; {@link #setIntx} may be called from any thread.
+ * thread; {@link #setIntx} may be called from any thread. Configuration access, the listener and
+ * {@link #configWritten} run under this function's lock; the lock order is function, then
+ * {@link Piix3IsaBridge}, then the PIC.
  */
 public abstract class PciFunction {
     public static final int VENDOR_ID = 0x00;
@@ -213,7 +215,7 @@ public abstract class PciFunction {
     }
 
     /** Firmware-style BAR programming (no listener call until decoding is enabled). */
-    public final void setBarAddress(int index, long address) {
+    public final synchronized void setBarAddress(int index, long address) {
         Bar b = bar(index);
         if (b == null) {
             return;
@@ -228,13 +230,13 @@ public abstract class PciFunction {
     }
 
     /** Firmware-style write of the command register. */
-    public final void setCommand(int command) {
+    public final synchronized void setCommand(int command) {
         setConfig16(COMMAND, command);
         refreshMappings();
         driveIntx();
     }
 
-    public final void setInterruptLine(int line) {
+    public final synchronized void setInterruptLine(int line) {
         setConfig8(INTERRUPT_LINE, line);
     }
 
@@ -242,7 +244,7 @@ public abstract class PciFunction {
         return config8(INTERRUPT_PIN);
     }
 
-    public final void setBarListener(BarListener listener) {
+    public final synchronized void setBarListener(BarListener listener) {
         barListener = listener == null ? BarListener.NONE : listener;
         refreshMappings();
     }
@@ -278,7 +280,7 @@ public abstract class PciFunction {
     // ---- guest configuration access ----
 
     /** Reads {@code size} bytes (1, 2, 4) at {@code offset}; bytes past 0xFF read as 0xFF. */
-    public int configRead(int offset, int size) {
+    public synchronized int configRead(int offset, int size) {
         int value = 0;
         for (int i = 0; i < size; i++) {
             int at = offset + i;
@@ -288,7 +290,7 @@ public abstract class PciFunction {
     }
 
     /** Guest write: only writable bits change, write-one-to-clear bits clear. */
-    public void configWrite(int offset, int size, int value) {
+    public synchronized void configWrite(int offset, int size, int value) {
         for (int i = 0; i < size; i++) {
             int at = offset + i;
             if (at < 0 || at >= 256) {
