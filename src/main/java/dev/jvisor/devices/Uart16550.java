@@ -119,6 +119,9 @@ public final class Uart16550 implements PortIoDevice {
 
     /** Offers bytes in order until the FIFO is full; returns how many were taken. */
     public synchronized int receive(byte[] data, int off, int len) {
+        if (data == null || off < 0) {
+            return 0;
+        }
         int n = 0;
         while (n < len && off + n < data.length && rxCount < capacity()) {
             push(data[off + n]);
