@@ -17,6 +17,9 @@ public final class InitrdImage {
         if (image.length == 0) {
             throw new BootException(name + ": initrd is empty");
         }
+        if (image.length < 4) {
+            throw new BootException(name + ": initrd is too short (" + image.length + " bytes)");
+        }
         int p = 0;
         while (p + 4 <= image.length && u32(image, p) == 0) {
             p += 4; // the kernel skips zero padding between archive members

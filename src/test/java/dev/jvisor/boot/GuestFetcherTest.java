@@ -62,9 +62,42 @@ class GuestFetcherTest {
         assertTrue(rdAddr >= LinuxLoader.runtimeStart(h) + h.initSize());
         assertTrue(rdAddr + rdSize <= DefaultGuest.DEFAULT_MEMORY);
 
+        vmlinuxFromThePayloadLoads(g, img, h, guest);
+
         // Second use: no tools, no network.
         GuestFetcher offline = new GuestFetcher(TEST_CACHE, "/nonexistent/apt-get", "/nonexistent/apt-cache",
                 "/nonexistent/dpkg-deb", msg -> {});
         assertEquals(g, offline.fetch());
+    }
+
+    /**
+     * The bzImage payload is the xz-compressed, stripped vmlinux ELF: decompress it with the xz
+     * tool (if installed) and check that the ELF loader enters it at the physical startup_32.
+     */
+    private static void vmlinuxFromThePayloadLoads(FetchedGuest g, byte[] img, SetupHeader h, DefaultGuest guest)
+            throws Exception {
+        if (!Toolchain.onPath("xz") || h.payloadLength() < 6 || (img[h.setupSize() + (int) h.payloadOffset()] & 0xFF) != 0xFD) {
+            System.out.println("[fetch] xz or an xz payload missing: not checking the payload vmlinux");
+            return;
+        }
+        Path dir = Files.createTempDirectory("jvisor-vmlinux");
+        try {
+            int from = h.setupSize() + (int) h.payloadOffset();
+            Files.write(dir.resolve("payload.xz"), java.util.Arrays.copyOfRange(img, from, from + (int) h.payloadLength()));
+            Toolchain.run(dir, "sh", "-c", "xz -dc --single-stream < payload.xz > vmlinux");
+            Path vmlinux = dir.resolve("vmlinux");
+            assertEquals(KernelFormat.ELF_VMLINUX, KernelLoader.detect(vmlinux));
+            ArrayGuestMemory mem = new ArrayGuestMemory((int) DefaultGuest.DEFAULT_MEMORY);
+            BootEntry e = KernelLoader.loadLinux(mem, vmlinux, guest.initramfs(), DefaultGuest.DEFAULT_CMDLINE);
+            assertEquals(0x1000000, e.eip(), "vmlinux e_entry is startup_32's physical address");
+            assertEquals(0x53726448, mem.read32(BootLayout.ZERO_PAGE + 0x202));
+            ElfImage elf = ElfImage.parse(Files.readAllBytes(vmlinux), "vmlinux");
+            System.out.printf("[fetch] payload vmlinux: %d bytes, entry 0x%x, %d PT_LOAD segments, image [0x%x, 0x%x)%n",
+                    Files.size(vmlinux), elf.entry(), elf.segments().size(), elf.lowestAddress(), elf.physicalEnd());
+        } finally {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 }
