@@ -51,11 +51,13 @@ test_main:
     TRY 1f
 2:  movl %fs:0x1000, %eax
 1:  CHECK_EXC limit.data_beyond, $V_GP, $0, $2b
+    movw $SEL_S0, %ax                                # the exception path reloaded FS
+    movw %ax, %fs
     TRY 1f
 2:  movl %fs:0xFFD, %eax                             # straddles the limit
 1:  CHECK_EXC limit.data_straddle, $V_GP, $0, $2b
 # #SS(0) for a stack-segment limit violation: SS limit (4K granular) ends at stack_top
-    movl $stack_top, %ecx
+    movl $stack_top+0x1FFF, %ecx                     # a page of slack: the handler reads above its frame
     shrl $12, %ecx
     decl %ecx
     GDT_SET $SEL_S1, $0, %ecx, $0xC092

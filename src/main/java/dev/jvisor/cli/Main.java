@@ -1,11 +1,226 @@
 package dev.jvisor.cli;
 
-/** Command-line entry point; the run command arrives with the Linux boot issue. */
-public final class Main {
-    private Main() { }
+import dev.jvisor.boot.BootException;
+import dev.jvisor.machine.MachineConfig;
+import dev.jvisor.machine.PcMachine;
+import dev.jvisor.vmm.Vm;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The jvisor command line, with QEMU-like option names. */
+@Command(name = "jvisor", mixinStandardHelpOptions = true, version = "jvisor 0.1",
+        description = "A hypervisor in pure Java.", subcommands = {Main.Run.class})
+public final class Main implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.err);
+        return 1;
+    }
 
     public static void main(String[] args) {
-        System.err.println("jvisor: the run command is not built yet (early bring-up)");
-        System.exit(1);
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            System.err.println("jvisor: " + ex.getMessage());
+            return 1;
+        });
+        int status = cl.execute(args);
+        System.exit(status);
+    }
+
+    /** Parses sizes like 256M, 1G, 65536K or a plain number of MiB. */
+    static long parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        long mult = 1L << 20;
+        if (t.endsWith("G")) {
+            mult = 1L << 30;
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("M")) {
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("K")) {
+            mult = 1L << 10;
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Long.parseLong(t) * mult;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad memory size '" + s + "'");
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Boot a guest (default: Debian i386 Linux with a busybox shell).")
+    static final class Run implements Callable<Integer> {
+        @Option(names = "--kernel", paramLabel = "FILE", description = "bzImage, ELF vmlinux or multiboot kernel")
+        Path kernel;
+        @Option(names = "--initrd", paramLabel = "FILE", description = "initrd; for multiboot: modules \"file args,file2\"")
+        String initrd;
+        @Option(names = "--append", paramLabel = "CMDLINE", description = "kernel command line")
+        String append;
+        @Option(names = {"--mem", "-m"}, paramLabel = "SIZE", defaultValue = "256M", description = "guest RAM (default 256M)")
+        String mem;
+        @Option(names = "--accel", paramLabel = "ENGINE", defaultValue = "interp", description = "execution engine: interp")
+        String accel;
+        @Option(names = "--icount", description = "deterministic virtual time (one instruction = 1 ns)")
+        boolean icount;
+        @Option(names = "--serial", paramLabel = "DEV", defaultValue = "stdio", description = "COM1: stdio, none or file:PATH")
+        String serial;
+        @Option(names = "--stats", description = "print VM exits by reason and port at the end")
+        boolean stats;
+        @Option(names = "--stats-json", paramLabel = "FILE", description = "write the exit statistics as JSON")
+        Path statsJson;
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "stop the guest after this many seconds (status 3)")
+        Double timeout;
+        @Option(names = "--no-reboot", description = "exit instead of rebooting when the guest resets")
+        boolean noReboot;
+
+        @Override
+        public Integer call() {
+            if (!accel.equals("interp")) {
+                System.err.println("jvisor: --accel " + accel + ": unknown engine (available: interp)");
+                return 1;
+            }
+            MachineConfig config;
+            try {
+                if (kernel != null && !Files.isRegularFile(kernel)) {
+                    System.err.println("jvisor: " + kernel + ": no such kernel file");
+                    return 1;
+                }
+                config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, false);
+            } catch (IllegalArgumentException e) {
+                System.err.println("jvisor: " + e.getMessage());
+                return 1;
+            }
+            OutputStream out;
+            try {
+                out = serial.equals("stdio") ? new FileOutputStream(java.io.FileDescriptor.out)
+                        : serial.equals("none") ? null : new FileOutputStream(serial.substring(5));
+            } catch (IOException e) {
+                System.err.println("jvisor: " + serial.substring(5) + ": " + e.getMessage());
+                return 1;
+            }
+            Terminal term = serial.equals("stdio") ? Terminal.enterRaw() : Terminal.NONE;
+            try {
+                while (true) {
+                    PcMachine machine;
+                    try {
+                        machine = new PcMachine(config, out, msg -> System.err.println("jvisor: " + msg));
+                    } catch (BootException e) {
+                        System.err.println("jvisor: " + e.getMessage());
+                        return 1;
+                    }
+                    Vm vm = machine.vm();
+                    if (timeout != null) {
+                        vm.setDeadline(System.nanoTime() + (long) (timeout * 1e9));
+                    }
+                    if (serial.equals("stdio")) {
+                        machine.console().startInput(System.in, machine.serialInput(), term.isTerminal(),
+                                () -> vm.stop(Vm.StopReason.HOST_REQUEST, 0),
+                                () -> printStats(vm, 0, term), vm::wake);
+                    }
+                    long t0 = System.nanoTime();
+                    Vm.StopReason why = vm.run();
+                    machine.console().flush();
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    if (why == Vm.StopReason.RESET && !noReboot) {
+                        System.err.print(term.eol("jvisor: guest reset, rebooting"));
+                        continue;
+                    }
+                    report(vm, why, secs, term);
+                    return vm.exitStatus();
+                }
+            } finally {
+                term.restore();
+            }
+        }
+
+        private void report(Vm vm, Vm.StopReason why, double secs, Terminal term) {
+            PrintStream err = System.err;
+            switch (why) {
+                case TRIPLE_FAULT -> err.print(term.eol("jvisor: triple fault, guest stopped\n" + vm.vcpu().dump()));
+                case TIMEOUT -> err.print(term.eol("jvisor: timeout after " + timeout + " s"));
+                case RESET -> err.print(term.eol("jvisor: guest reset (--no-reboot)"));
+                default -> { }
+            }
+            if (stats) {
+                printStats(vm, secs, term);
+            }
+            if (statsJson != null) {
+                try {
+                    Files.writeString(statsJson, vm.stats().json(vm.vcpu().icount, secs));
+                } catch (IOException e) {
+                    err.println("jvisor: " + statsJson + ": " + e.getMessage());
+                }
+            }
+        }
+
+        private static void printStats(Vm vm, double secs, Terminal term) {
+            System.err.print(term.eol(vm.stats().table(vm.vcpu().icount, secs)));
+        }
+    }
+
+    /** Raw mode on the controlling terminal while the guest owns it (stty, restored at exit). */
+    static final class Terminal {
+        static final Terminal NONE = new Terminal(null);
+        private final String saved;
+
+        private Terminal(String saved) {
+            this.saved = saved;
+        }
+
+        static Terminal enterRaw() {
+            java.io.Console c = System.console();
+            if (c == null || !c.isTerminal()) {
+                return NONE;
+            }
+            try {
+                String saved = stty("-g").trim();
+                stty("raw", "-echo");
+                Terminal t = new Terminal(saved);
+                Runtime.getRuntime().addShutdownHook(new Thread(t::restore));
+                return t;
+            } catch (IOException | InterruptedException e) {
+                return NONE;
+            }
+        }
+
+        boolean isTerminal() {
+            return saved != null;
+        }
+
+        /** In raw mode a newline does not return the carriage. */
+        String eol(String s) {
+            String t = s.endsWith("\n") ? s : s + "\n";
+            return saved != null ? t.replace("\n", "\r\n") : t;
+        }
+
+        synchronized void restore() {
+            if (saved != null) {
+                try {
+                    stty(saved);
+                } catch (IOException | InterruptedException e) {
+                    // nothing more to do
+                }
+            }
+        }
+
+        private static String stty(String... args) throws IOException, InterruptedException {
+            String[] cmd = new String[args.length + 1];
+            cmd[0] = "stty";
+            System.arraycopy(args, 0, cmd, 1, args.length);
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            return out;
+        }
     }
 }

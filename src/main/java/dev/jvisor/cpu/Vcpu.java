@@ -266,7 +266,7 @@ public final class Vcpu {
         return (flags & IF) != 0 && shadowIcount != icount && !shutdown && !injectPending;
     }
 
-    void updateCpl() {
+    public void updateCpl() {
         if (!protectedMode()) {
             cpl = 0;
         } else if (v86()) {
@@ -404,7 +404,7 @@ public final class Vcpu {
         updateAccess(s);
         if (s == CS) {
             code32 = big(attr);
-            interp.invalidateFetch();
+            updateCpl(); // in protected mode CPL is CS.RPL (SDM 5.5)
         } else if (s == SS) {
             stack32 = big(attr);
         }

@@ -1,0 +1,30 @@
+package dev.jvisor.machine;
+
+import java.nio.file.Path;
+
+/**
+ * Everything that defines a machine, validated before anything is built.
+ *
+ * @param kernel    kernel image (bzImage, ELF vmlinux or multiboot ELF); null = the default Debian guest
+ * @param initrd    initrd file (Linux) or multiboot modules "file args,file2" (QEMU syntax); null for none
+ * @param append    kernel command line; null = the default for the guest
+ * @param memBytes  guest RAM
+ * @param icount    deterministic virtual time (one instruction = one nanosecond)
+ * @param serial    where COM1 goes: "stdio", "none" or "file:PATH"
+ * @param pv        expose the KVM para-virtual interface
+ */
+public record MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
+        boolean pv) {
+
+    public static final long MIN_MEM = 2L << 20;
+    public static final long MAX_MEM = 2047L << 20;
+
+    public MachineConfig {
+        if (memBytes < MIN_MEM || memBytes > MAX_MEM) {
+            throw new IllegalArgumentException("memory size " + (memBytes >> 20) + " MiB is out of range (2 MiB to 2047 MiB)");
+        }
+        if (!serial.equals("stdio") && !serial.equals("none") && !serial.startsWith("file:")) {
+            throw new IllegalArgumentException("--serial must be stdio, none or file:PATH, not '" + serial + "'");
+        }
+    }
+}

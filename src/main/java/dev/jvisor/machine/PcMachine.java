@@ -1,0 +1,147 @@
+package dev.jvisor.machine;
+
+import dev.jvisor.boot.BootEntry;
+import dev.jvisor.boot.BootException;
+import dev.jvisor.boot.DefaultGuest;
+import dev.jvisor.boot.KernelLoader;
+import dev.jvisor.bus.PortBus;
+import dev.jvisor.cpu.Segment;
+import dev.jvisor.cpu.Vcpu;
+import dev.jvisor.devices.A20Gate;
+import dev.jvisor.devices.DebugExit;
+import dev.jvisor.devices.DualPic;
+import dev.jvisor.devices.I8042;
+import dev.jvisor.devices.Pit8254;
+import dev.jvisor.devices.PostCodePort;
+import dev.jvisor.devices.Rtc146818;
+import dev.jvisor.devices.SystemControlPortA;
+import dev.jvisor.devices.SystemControlPortB;
+import dev.jvisor.devices.Uart16550;
+import dev.jvisor.vmm.InterruptController;
+import dev.jvisor.vmm.Vm;
+import java.io.OutputStream;
+import java.util.function.Consumer;
+
+/**
+ * A PC built explicitly from its parts (the Firecracker builder style): RAM with the PC memory
+ * map, the legacy devices at their ISA ports and IRQs, the boot loader's entry state applied to
+ * the vCPU. Nothing is discovered or wired implicitly.
+ */
+public final class PcMachine {
+    private final MachineConfig config;
+    private final Vm vm;
+    private final DualPic pic;
+    private final Uart16550 com1;
+    private final Console console;
+
+    public PcMachine(MachineConfig config, OutputStream serialOut, Consumer<String> progress) throws BootException {
+        this.config = config;
+        this.vm = new Vm((int) config.memBytes(), config.icount());
+        PortBus ports = vm.ports();
+
+        pic = new DualPic(vm::interruptLine);
+        vm.setInterruptController(new InterruptController() {
+            @Override
+            public boolean hasInterrupt() {
+                return pic.hasInterrupt();
+            }
+
+            @Override
+            public int acknowledge() {
+                return pic.acknowledge();
+            }
+        });
+        ports.register(DualPic.MASTER_BASE, DualPic.PORT_COUNT, pic);
+        ports.register(DualPic.SLAVE_BASE, DualPic.PORT_COUNT, pic);
+        ports.register(DualPic.ELCR_BASE, DualPic.ELCR_PORT_COUNT, pic);
+
+        Pit8254 pit = new Pit8254(vm.clock(), pic.irq(0));
+        ports.register(Pit8254.BASE, Pit8254.PORT_COUNT, pit);
+        ports.register(SystemControlPortB.PORT, SystemControlPortB.PORT_COUNT, new SystemControlPortB(pit));
+        vm.addTimed(pit);
+
+        Rtc146818 rtc = new Rtc146818(vm.clock(), pic.irq(Rtc146818.IRQ));
+        rtc.setMemorySize(config.memBytes());
+        ports.register(Rtc146818.BASE, Rtc146818.PORT_COUNT, rtc);
+        vm.addTimed(rtc);
+
+        console = new Console(serialOut);
+        com1 = new Uart16550(Uart16550.COM1, pic.irq(Uart16550.COM1_IRQ), console);
+        ports.register(Uart16550.COM1, Uart16550.PORT_COUNT, com1);
+        ports.register(Uart16550.COM2, Uart16550.PORT_COUNT, new Uart16550(Uart16550.COM2, pic.irq(Uart16550.COM2_IRQ), b -> { }));
+        ports.register(Uart16550.COM3, Uart16550.PORT_COUNT, new Uart16550(Uart16550.COM3, pic.irq(Uart16550.COM3_IRQ), b -> { }));
+        ports.register(Uart16550.COM4, Uart16550.PORT_COUNT, new Uart16550(Uart16550.COM4, pic.irq(Uart16550.COM4_IRQ), b -> { }));
+        vm.setIdleHook(console::flush);
+
+        Runnable reset = () -> vm.stop(Vm.StopReason.RESET, 0);
+        A20Gate a20 = new A20Gate(on -> { }, true); // RAM is not wrapped at 1 MiB: A20 stays enabled
+        I8042 kbc = new I8042(pic.irq(1), reset, a20);
+        ports.register(I8042.DATA_PORT, 1, kbc);
+        ports.register(I8042.STATUS_PORT, 1, kbc);
+        ports.register(SystemControlPortA.PORT, SystemControlPortA.PORT_COUNT, new SystemControlPortA(a20, reset));
+        ports.register(PostCodePort.PORT, PostCodePort.PORT_COUNT, new PostCodePort());
+        ports.register(DebugExit.DEFAULT_PORT, 4, new DebugExit(DebugExit.DEFAULT_PORT, 4,
+                status -> vm.stop(Vm.StopReason.DEBUG_EXIT, status)));
+        vm.vcpu().ferr = () -> pic.irq(13).pulse();
+
+        BootEntry entry;
+        if (config.kernel() == null) {
+            DefaultGuest guest = DefaultGuest.open();
+            entry = guest.load(vm.ram(), config.append() != null ? config.append() : DefaultGuest.DEFAULT_CMDLINE);
+        } else {
+            entry = KernelLoader.load(vm.ram(), config.kernel(), config.initrd(),
+                    config.append() != null ? config.append() : "");
+        }
+        applyEntry(vm.vcpu(), entry);
+    }
+
+    /** Puts the vCPU in the state the boot protocol promises: flat 32-bit protected mode, paging and interrupts off. */
+    static void applyEntry(Vcpu c, BootEntry e) {
+        c.gdtBase = e.gdtBase();
+        c.gdtLimit = e.gdtLimit();
+        c.idtBase = 0;
+        c.idtLimit = 0;
+        c.writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET);
+        c.setSegment(Segment.CS, e.codeSelector(), 0, -1, 0xc09b);
+        for (int s : new int[] {Segment.ES, Segment.SS, Segment.DS, Segment.FS, Segment.GS}) {
+            c.setSegment(s, e.dataSelector(), 0, -1, 0xc093);
+        }
+        c.updateCpl();
+        c.reg[Vcpu.EAX] = e.eax();
+        c.reg[Vcpu.EBX] = e.ebx();
+        c.reg[Vcpu.ECX] = e.ecx();
+        c.reg[Vcpu.EDX] = e.edx();
+        c.reg[Vcpu.ESI] = e.esi();
+        c.reg[Vcpu.EDI] = e.edi();
+        c.reg[Vcpu.EBP] = e.ebp();
+        c.reg[Vcpu.ESP] = e.esp();
+        c.eip = e.eip();
+        c.setEflags(BootEntry.EFLAGS);
+    }
+
+    public Vm vm() {
+        return vm;
+    }
+
+    public Console console() {
+        return console;
+    }
+
+    public Console.Receiver serialInput() {
+        return new Console.Receiver() {
+            @Override
+            public int rxSpace() {
+                return com1.rxSpace();
+            }
+
+            @Override
+            public boolean receive(int b) {
+                return com1.receive(b);
+            }
+        };
+    }
+
+    public MachineConfig config() {
+        return config;
+    }
+}

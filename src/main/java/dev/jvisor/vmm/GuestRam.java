@@ -1,0 +1,87 @@
+package dev.jvisor.vmm;
+
+import dev.jvisor.bus.GuestMemory;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Guest-physical RAM: one host byte array shared by the vCPUs and the devices. The PC's legacy
+ * video window [0xA0000, 0xC0000) is a hole (MMIO), as on real hardware. Every device access is
+ * bounds-checked here, so a guest-supplied DMA address can never reach host memory outside it.
+ */
+public final class GuestRam implements GuestMemory {
+    public static final int VGA_HOLE_START = 0xa0000, VGA_HOLE_END = 0xc0000;
+    private static final VarHandle LE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final byte[] bytes;
+
+    public GuestRam(int size) {
+        if (size < (1 << 20)) {
+            throw new IllegalArgumentException("guest RAM must be at least 1 MiB");
+        }
+        this.bytes = new byte[size];
+    }
+
+    public byte[] bytes() {
+        return bytes;
+    }
+
+    @Override
+    public long size() {
+        return bytes.length;
+    }
+
+    @Override
+    public boolean isRam(long gpa, long len) {
+        if (gpa < 0 || len < 0 || gpa + len > bytes.length) {
+            return false;
+        }
+        return gpa + len <= VGA_HOLE_START || gpa >= VGA_HOLE_END;
+    }
+
+    @Override
+    public boolean read(long gpa, byte[] dst, int off, int len) {
+        if (!isRam(gpa, len) || off < 0 || off + len > dst.length) {
+            return false;
+        }
+        System.arraycopy(bytes, (int) gpa, dst, off, len);
+        return true;
+    }
+
+    @Override
+    public boolean write(long gpa, byte[] src, int off, int len) {
+        if (!isRam(gpa, len) || off < 0 || off + len > src.length) {
+            return false;
+        }
+        System.arraycopy(src, off, bytes, (int) gpa, len);
+        return true;
+    }
+
+    @Override
+    public long readLE(long gpa, int size) {
+        if (!isRam(gpa, size)) {
+            return 0;
+        }
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = (v << 8) | (bytes[(int) gpa + i] & 0xff);
+        }
+        return v;
+    }
+
+    @Override
+    public boolean writeLE(long gpa, int size, long value) {
+        if (!isRam(gpa, size)) {
+            return false;
+        }
+        if (size == 8) {
+            LE64.set(bytes, (int) gpa, value);
+            return true;
+        }
+        for (int i = 0; i < size; i++) {
+            bytes[(int) gpa + i] = (byte) (value >>> (8 * i));
+        }
+        return true;
+    }
+}
