@@ -76,8 +76,8 @@ final class Interpreter implements Decoder.Fetcher {
             c.eip = c.code32 ? next : next & 0xffff;
             execute(in);
             c.icount++;
-            if (tf) {
-                // single-step trap after the instruction (SDM 17.3.1.4)
+            if (tf && c.movSsShadowIcount != c.icount) {
+                // single-step trap after the instruction (SDM 17.3.1.4); MOV SS / POP SS delay it by one (6.8.3)
                 c.dr[6] |= 0x4000;
                 c.deliverEvent(CpuFault.DB, 0, false, Protection.EVENT_EXCEPTION);
             }
@@ -331,7 +331,8 @@ final class Interpreter implements Decoder.Fetcher {
         Protection.loadSegment(c, s, sel);
         c.adjustSp(in.opSize);
         if (s == SS) {
-            c.shadowIcount = c.icount + 1; // POP SS blocks interrupts for one instruction
+            c.shadowIcount = c.icount + 1; // POP SS blocks interrupts and debug traps for one instruction
+            c.movSsShadowIcount = c.icount + 1;
         }
     }
 
@@ -495,6 +496,7 @@ final class Interpreter implements Decoder.Fetcher {
                 Protection.loadSegment(c, s, readE(2) & 0xffff);
                 if (s == SS) {
                     c.shadowIcount = c.icount + 1; // MOV SS shadow (SDM 6.8.3)
+                    c.movSsShadowIcount = c.icount + 1;
                 }
             }
             default -> { // 8F /0 POP Ev

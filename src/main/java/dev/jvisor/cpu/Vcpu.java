@@ -102,6 +102,8 @@ public final class Vcpu {
     /** Interrupt shadow after STI / MOV SS / POP SS (SDM Vol. 3A, 6.8.3): blocks events until after the next instruction. */
     int shadowUntil = -1;
     long shadowIcount = -1;
+    /** The MOV SS / POP SS shadow also holds back single-step traps. */
+    long movSsShadowIcount = -1;
     // event injection (SDM Vol. 3C, 26.6)
     private boolean injectPending;
     private int injectVector, injectError;

@@ -190,8 +190,7 @@ public final class Vm implements ExitHandler {
             ports.write(port, size, (int) x.data);
         }
         // the device may have been reprogrammed (a timer, the PIC's mask or EOI)
-        rearmTimers();
-        injectPending();
+        runTimers();
     }
 
     private void mmio(VmExit x) {
@@ -200,8 +199,7 @@ public final class Vm implements ExitHandler {
         } else {
             x.data = mmio.read(x.guestPhysical, x.size);
         }
-        rearmTimers();
-        injectPending();
+        runTimers();
     }
 
     private void cpuid(Vcpu v) {
@@ -279,7 +277,11 @@ public final class Vm implements ExitHandler {
                 deadline = Math.min(deadline, vcpu.icount + 1_000_000);
             }
         } else {
-            deadline = vcpu.icount + POLL_INSTRUCTIONS;
+            // host time: look at the clock every POLL_INSTRUCTIONS; never push an armed poll further out
+            deadline = Math.min(vcpu.preemptionDeadline(), vcpu.icount + POLL_INSTRUCTIONS);
+            if (deadline <= vcpu.icount) {
+                deadline = vcpu.icount + POLL_INSTRUCTIONS;
+            }
         }
         if (deadline != vcpu.preemptionDeadline()) {
             vcpu.setPreemptionDeadline(deadline);
