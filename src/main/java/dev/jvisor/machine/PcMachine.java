@@ -17,6 +17,11 @@ import dev.jvisor.devices.Rtc146818;
 import dev.jvisor.devices.SystemControlPortA;
 import dev.jvisor.devices.SystemControlPortB;
 import dev.jvisor.devices.Uart16550;
+import dev.jvisor.devices.pci.BusBarMapper;
+import dev.jvisor.devices.pci.I440fxPmc;
+import dev.jvisor.devices.pci.PciBarAllocator;
+import dev.jvisor.devices.pci.PciHostBridge;
+import dev.jvisor.devices.pci.Piix3IsaBridge;
 import dev.jvisor.vmm.InterruptController;
 import dev.jvisor.vmm.Vm;
 import java.io.OutputStream;
@@ -33,6 +38,8 @@ public final class PcMachine {
     private final DualPic pic;
     private final Uart16550 com1;
     private final Console console;
+    private final PciHostBridge pci;
+    private final Piix3IsaBridge piix3;
 
     public PcMachine(MachineConfig config, OutputStream serialOut, Consumer<String> progress) throws BootException {
         this.config = config;
@@ -83,6 +90,14 @@ public final class PcMachine {
         ports.register(DebugExit.DEFAULT_PORT, 4, new DebugExit(DebugExit.DEFAULT_PORT, 4,
                 status -> vm.stop(Vm.StopReason.DEBUG_EXIT, status)));
         vm.vcpu().ferr = () -> pic.irq(13).pulse();
+
+        // PCI: i440FX host bridge at 00:00.0, PIIX3 ISA bridge at 00:01.0; BARs assigned as firmware would
+        pci = new PciHostBridge(new BusBarMapper(ports, vm.mmio()), reset);
+        ports.register(PciHostBridge.BASE, PciHostBridge.PORT_COUNT, pci);
+        pci.attach(0, 0, new I440fxPmc());
+        piix3 = new Piix3IsaBridge(pic::irq);
+        pci.attach(1, 0, piix3);
+        PciBarAllocator.assign(pci, piix3, pic);
 
         BootEntry entry;
         if (config.kernel() == null) {

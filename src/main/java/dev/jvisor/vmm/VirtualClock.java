@@ -4,14 +4,16 @@ import dev.jvisor.bus.Clock;
 import dev.jvisor.cpu.Vcpu;
 
 /**
- * The VM's one clock (DESIGN.md section 5). Host mode: monotonic host time since creation.
- * Instruction-count mode (--icount): one retired guest instruction is one nanosecond, plus the
- * time skipped while the guest halts (the hypervisor jumps the clock to the next timer instead of
- * waiting), so the same guest and inputs give the same output on every run.
+ * The VM's one clock (DESIGN.md section 5, and docs/ARCHITECTURE.md "Time" for why it is not host
+ * time): while the guest runs, one retired instruction is one nanosecond (a 1 GHz TSC); while the
+ * guest halts, the clock jumps to the next timer deadline. By default the hypervisor really waits
+ * out that idle time on the host, so idle guests keep wall-clock pace; with --icount it does not
+ * wait at all, so the same guest and inputs give the same output on every run.
+ * Guest time therefore never stalls under the guest's feet (JIT warm-up, a slow exit), which is what
+ * the guest's TSC/PIT calibrations need.
  */
 public final class VirtualClock implements Clock {
     private final boolean icount;
-    private final long start = System.nanoTime();
     private Vcpu vcpu;
     private long skipped;
 
@@ -29,10 +31,7 @@ public final class VirtualClock implements Clock {
 
     @Override
     public long nanos() {
-        if (icount) {
-            return (vcpu == null ? 0 : vcpu.icount) + skipped;
-        }
-        return System.nanoTime() - start;
+        return (vcpu == null ? 0 : vcpu.icount) + skipped;
     }
 
     /** Instruction-count mode: advance the clock to t while the guest idles. */

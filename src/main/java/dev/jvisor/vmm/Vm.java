@@ -37,8 +37,8 @@ public final class Vm implements ExitHandler {
     private volatile StopReason stopReason;
     private volatile int exitStatus;
     private long nextDeadline = Long.MAX_VALUE;
-    /** Host-time mode: how often (in guest instructions) the timers are looked at. */
-    private static final long POLL_INSTRUCTIONS = 20_000;
+    /** How often (in guest instructions) the hypervisor looks at host events while the guest is busy. */
+    private static final long HOST_POLL_INSTRUCTIONS = 2_000_000;
     private Runnable idleHook = () -> { };
     private long deadlineNanos = Long.MAX_VALUE;
 
@@ -270,19 +270,9 @@ public final class Vm implements ExitHandler {
             next = Math.min(next, t.nextDeadline());
         }
         nextDeadline = next;
-        long deadline;
-        if (clock.deterministic()) {
-            deadline = next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(vcpu.icount + 1, clock.icountAt(next));
-            if (deadlineNanos != Long.MAX_VALUE) {
-                deadline = Math.min(deadline, vcpu.icount + 1_000_000);
-            }
-        } else {
-            // host time: look at the clock every POLL_INSTRUCTIONS; never push an armed poll further out
-            deadline = Math.min(vcpu.preemptionDeadline(), vcpu.icount + POLL_INSTRUCTIONS);
-            if (deadline <= vcpu.icount) {
-                deadline = vcpu.icount + POLL_INSTRUCTIONS;
-            }
-        }
+        long deadline = next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(vcpu.icount + 1, clock.icountAt(next));
+        // look at the host now and then: --timeout, console input that arrived while busy
+        deadline = Math.min(deadline, vcpu.icount + HOST_POLL_INSTRUCTIONS);
         if (deadline != vcpu.preemptionDeadline()) {
             vcpu.setPreemptionDeadline(deadline);
         }
@@ -309,21 +299,19 @@ public final class Vm implements ExitHandler {
                 runTimers();
                 continue;
             }
-            if (clock.deterministic()) {
-                if (nextDeadline == Long.MAX_VALUE) {
-                    // nothing will ever happen by itself: wait for input from outside (console)
-                    LockSupport.parkNanos(this, 50_000_000L);
-                    if (!v.interruptsEnabled()) {
-                        stop(StopReason.HALTED_WITH_INTERRUPTS_OFF, 0);
-                        return;
-                    }
-                } else {
-                    clock.skipTo(nextDeadline);
-                }
+            if (nextDeadline == Long.MAX_VALUE) {
+                // nothing will happen by itself: wait for input from outside (console)
+                LockSupport.parkNanos(this, 50_000_000L);
                 continue;
             }
-            long wait = Math.min(nextDeadline - now, 50_000_000L);
-            LockSupport.parkNanos(this, wait);
+            if (clock.deterministic()) {
+                clock.skipTo(nextDeadline);
+                continue;
+            }
+            // real-time idle: wait out the idle period on the host (woken early by input)
+            long t0 = System.nanoTime();
+            LockSupport.parkNanos(this, Math.min(nextDeadline - now, 50_000_000L));
+            clock.skipTo(Math.min(nextDeadline, now + (System.nanoTime() - t0)));
         }
     }
 
