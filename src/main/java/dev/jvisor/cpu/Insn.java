@@ -22,6 +22,8 @@ public final class Insn {
     public int imm, imm2;
     /** Instruction length in bytes. */
     public int length;
+    /** The code-segment size it was decoded for (cached instructions are reused only in the same size). */
+    public boolean code32;
 
     public boolean isMemory() {
         return hasModrm && mod != 3;

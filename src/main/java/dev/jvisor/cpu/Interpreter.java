@@ -24,7 +24,9 @@ import static dev.jvisor.cpu.Vcpu.EBX;
  */
 final class Interpreter implements Decoder.Fetcher {
     private final Vcpu c;
-    final Insn in = new Insn();
+    /** The instruction being executed (from the decoded-instruction cache, or freshly decoded). */
+    Insn in = new Insn();
+    private final Insn scratch = new Insn();
     /** Start of the current instruction (the EIP a fault reports). */
     int startEip;
     private int fetchLinPage = -1;
@@ -64,6 +66,45 @@ final class Interpreter implements Decoder.Fetcher {
         return c.ram[fetchPhys | (lin & 0xfff)] & 0xff;
     }
 
+    /** Physical page of the current fetch page, for the decoded-instruction cache. */
+    void codeInvalidated(int ppn) {
+        // nothing cached here beyond the page array itself, which the CPU dropped
+    }
+
+    /**
+     * The decoded instruction at CS:eip: from the per-physical-page cache when it was decoded there
+     * before in the same code size, otherwise decoded now (and cached unless it crosses a page).
+     */
+    private Insn lookup(int eip) {
+        Vcpu c = this.c;
+        int off = c.code32 ? eip : eip & 0xffff;
+        int lin = c.segBase[Segment.CS] + off;
+        if ((lin & ~0xfff) != fetchLinPage || fetchPhys < 0) {
+            // translate the page (a fault here is the instruction fetch's #PF)
+            fetch(0);
+            if (fetchLinPage == -1) {
+                Decoder.decode(this, c.code32, scratch);
+                return scratch;
+            }
+        }
+        int pa = fetchPhys | (lin & 0xfff);
+        Insn[] page = c.decoded[pa >>> 12];
+        if (page != null) {
+            Insn cached = page[pa & 0xfff];
+            if (cached != null && cached.code32 == c.code32
+                    && Integer.compareUnsigned(off + cached.length - 1, c.segLimit[Segment.CS]) <= 0) {
+                return cached;
+            }
+        }
+        Insn fresh = new Insn();
+        Decoder.decode(this, c.code32, fresh);
+        fresh.code32 = c.code32;
+        if ((lin & 0xfff) + fresh.length <= 0x1000) {
+            c.codePage(pa >>> 12)[pa & 0xfff] = fresh;
+        }
+        return fresh;
+    }
+
     /** Executes one instruction (or one chunk of a REP string instruction). */
     void step() {
         Vcpu c = this.c;
@@ -71,7 +112,8 @@ final class Interpreter implements Decoder.Fetcher {
         startEip = eip0;
         boolean tf = (c.flags & Vcpu.TF) != 0;
         try {
-            Decoder.decode(this, c.code32, in);
+            Insn in = lookup(eip0);
+            this.in = in;
             int next = eip0 + in.length;
             c.eip = c.code32 ? next : next & 0xffff;
             execute(in);

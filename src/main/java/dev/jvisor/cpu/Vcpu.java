@@ -124,6 +124,7 @@ public final class Vcpu {
         this.holeStart = holeStart;
         this.holeEnd = holeEnd;
         this.handler = handler;
+        this.decoded = new Insn[(ramSize + 0xfff) >>> 12][];
         this.interp = new Interpreter(this);
         reset();
     }
@@ -603,6 +604,7 @@ public final class Vcpu {
         if (pa < 0) {
             mmioWrite(pa & 0xffffffffL, 1, v, lin);
         } else {
+            codeWritten((int) pa);
             ram[(int) pa] = (byte) v;
         }
     }
@@ -661,7 +663,10 @@ public final class Vcpu {
         long pa = translate(lin, true, cpl == 3);
         if (pa < 0) {
             mmioWrite(pa & 0xffffffffL, size, v, lin);
-        } else if (size == 2) {
+            return;
+        }
+        codeWritten((int) pa);
+        if (size == 2) {
             LE16.set(ram, (int) pa, (short) v);
         } else {
             LE32.set(ram, (int) pa, v);
@@ -676,6 +681,7 @@ public final class Vcpu {
         if (pa < 0) {
             mmioWrite(pa & 0xffffffffL, 1, v, 0);
         } else {
+            codeWritten((int) pa);
             ram[(int) pa] = (byte) v;
         }
     }
@@ -798,6 +804,9 @@ public final class Vcpu {
             return pa | Long.MIN_VALUE;
         }
         int entry = (int) (pa & ~0xfffL) | 1;
+        if (decoded[(int) (pa >>> 12)] != null) {
+            writable = false; // writes to pages holding decoded code take the slow path (they invalidate it)
+        }
         noteTlbFill(vpn, global);
         if (user) {
             tlbReadUser[vpn] = entry;
@@ -850,6 +859,7 @@ public final class Vcpu {
     private void physWrite32(int pa, int v) {
         long p = pa & 0xffffffffL;
         if (isRamPage(p) && p + 3 < ramSize) {
+            codeWritten((int) p);
             LE32.set(ram, (int) p, v);
         }
     }
@@ -907,6 +917,71 @@ public final class Vcpu {
             }
         }
         interp.invalidateFetch();
+    }
+
+    // =====================================================================================
+    // Decoded-instruction cache per physical page, invalidated by any write to the page
+    // =====================================================================================
+
+    /** Decoded instructions by physical page, then by offset; null = no code decoded there. */
+    final Insn[][] decoded;
+
+    /** A write to physical address pa: drops the page's decoded instructions (self-modifying code, DMA). */
+    void codeWritten(int pa) {
+        int ppn = pa >>> 12;
+        if (decoded[ppn] != null) {
+            decoded[ppn] = null;
+            interp.codeInvalidated(ppn);
+        }
+    }
+
+    /** Invalidates decoded code in a physical range written by a device (DMA). */
+    public void invalidateCode(long gpa, long len) {
+        if (len <= 0) {
+            return;
+        }
+        long last = Math.min(gpa + len - 1, (long) ramSize - 1);
+        for (long p = gpa >>> 12; p <= last >>> 12; p++) {
+            if (p < decoded.length && decoded[(int) p] != null) {
+                decoded[(int) p] = null;
+                interp.codeInvalidated((int) p);
+            }
+        }
+    }
+
+    /** The decoded-instruction array of a physical page, created on first use (write TLB entries to it are dropped). */
+    Insn[] codePage(int ppn) {
+        Insn[] page = decoded[ppn];
+        if (page == null) {
+            page = new Insn[4096];
+            decoded[ppn] = page;
+            dropWriteEntries(ppn);
+        }
+        return page;
+    }
+
+    private void dropWriteEntries(int ppn) {
+        int match = (ppn << 12) | 1;
+        if (tlbOverflow) {
+            for (int vpn = 0; vpn < (1 << 20); vpn++) {
+                if (tlbWriteSup[vpn] == match) {
+                    tlbWriteSup[vpn] = 0;
+                }
+                if (tlbWriteUser[vpn] == match) {
+                    tlbWriteUser[vpn] = 0;
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < tlbFilledCount; i++) {
+            int vpn = tlbFilled[i];
+            if (tlbWriteSup[vpn] == match) {
+                tlbWriteSup[vpn] = 0;
+            }
+            if (tlbWriteUser[vpn] == match) {
+                tlbWriteUser[vpn] = 0;
+            }
+        }
     }
 
     // =====================================================================================

@@ -15,6 +15,18 @@ public final class GuestRam implements GuestMemory {
     private static final VarHandle LE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final byte[] bytes;
+    /** Told about every device write, so the CPU can drop code it decoded from those bytes. */
+    private volatile WriteWatcher watcher = (gpa, len) -> { };
+
+    /** Observer of device (DMA) writes to RAM. */
+    @FunctionalInterface
+    public interface WriteWatcher {
+        void written(long gpa, long len);
+    }
+
+    public void setWriteWatcher(WriteWatcher w) {
+        this.watcher = w;
+    }
 
     public GuestRam(int size) {
         if (size < (1 << 20)) {
@@ -55,6 +67,7 @@ public final class GuestRam implements GuestMemory {
             return false;
         }
         System.arraycopy(src, off, bytes, (int) gpa, len);
+        watcher.written(gpa, len);
         return true;
     }
 
@@ -77,11 +90,12 @@ public final class GuestRam implements GuestMemory {
         }
         if (size == 8) {
             LE64.set(bytes, (int) gpa, value);
-            return true;
+        } else {
+            for (int i = 0; i < size; i++) {
+                bytes[(int) gpa + i] = (byte) (value >>> (8 * i));
+            }
         }
-        for (int i = 0; i < size; i++) {
-            bytes[(int) gpa + i] = (byte) (value >>> (8 * i));
-        }
+        watcher.written(gpa, size);
         return true;
     }
 }

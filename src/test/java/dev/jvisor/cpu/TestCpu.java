@@ -45,6 +45,7 @@ public final class TestCpu {
 
     public void write(int addr, byte[] bytes) {
         System.arraycopy(bytes, 0, cpu.ram, addr, bytes.length);
+        cpu.invalidateCode(addr, bytes.length);
     }
 
     public byte[] read(int addr, int len) {
