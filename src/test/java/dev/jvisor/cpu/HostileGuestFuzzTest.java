@@ -15,10 +15,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * IDT, VM exits, or a triple fault. Never a Java exception out of {@link Vcpu#run()}, never an
  * access outside guest RAM, never a run that does not return. Seeds are fixed: a failure names its
  * seed and chunk and reproduces with {@code -Dtest=HostileGuestFuzzTest}.
- * {@code -Dfuzz.scale=N} multiplies the instruction counts for a longer soak.
+ * The environment variable {@code JVISOR_FUZZ_SCALE=N} multiplies the instruction counts for a
+ * longer soak (an environment variable because the forked test JVM inherits it).
  */
 class HostileGuestFuzzTest {
-    private static final long PER_SEED = 1_500_000L * Long.getLong("fuzz.scale", 1);
+    private static final long PER_SEED = 1_500_000L * Long.parseLong(System.getenv().getOrDefault("JVISOR_FUZZ_SCALE", "1"));
 
     static Object[][] seeds() {
         // seed, paging, #DF through a task gate, hypervisor intercepts #UD/#GP/#PF and reflects them
