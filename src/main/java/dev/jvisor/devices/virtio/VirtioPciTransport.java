@@ -473,6 +473,15 @@ public abstract class VirtioPciTransport extends PciFunction {
         deviceReset();
     }
 
+    /** Buffers returned to the driver on all queues since creation (statistics, tests). */
+    public final synchronized long completedBuffers() {
+        long n = 0;
+        for (Virtqueue q : queues) {
+            n += q.completed();
+        }
+        return n;
+    }
+
     /** Device status as the driver would read it (tests, diagnostics). */
     public final synchronized int status() {
         return status;

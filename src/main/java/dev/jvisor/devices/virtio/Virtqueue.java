@@ -43,6 +43,7 @@ public final class Virtqueue {
     private int lastAvail;
     private int usedIdx;
     private int signalledUsed;
+    private long completed;
 
     Virtqueue(GuestMemory memory, int index, int maxSize) {
         this.memory = memory;
@@ -63,6 +64,11 @@ public final class Virtqueue {
         lastAvail = 0;
         usedIdx = 0;
         signalledUsed = 0;
+    }
+
+    /** Chains returned to the driver since the device was created (statistics). */
+    public long completed() {
+        return completed;
     }
 
     public int index() {
@@ -252,6 +258,7 @@ public final class Virtqueue {
         }
         VarHandle.releaseFence();
         usedIdx = (usedIdx + 1) & 0xffff;
+        completed++;
         memory.write16(device + 2, usedIdx);
     }
 

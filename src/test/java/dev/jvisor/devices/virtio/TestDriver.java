@@ -106,6 +106,7 @@ final class TestDriver {
         long desc = base;
         long avail = base + 16L * size;
         long used = (avail + 6 + 2L * size + 4095) & ~4095L;
+        ram.write(desc, new byte[(int) (used + 6 + 8L * size - desc)], 0, (int) (used + 6 + 8L * size - desc)); // fresh, zeroed rings
         writeAddress(VirtioPciTransport.QUEUE_DESC, desc);
         writeAddress(VirtioPciTransport.QUEUE_DRIVER, avail);
         writeAddress(VirtioPciTransport.QUEUE_DEVICE, used);
