@@ -29,6 +29,9 @@ import java.util.function.Consumer;
  * the wrong size are ignored; every ring and buffer is validated by {@link Virtqueue}. A broken
  * queue or request puts the device in DEVICE_NEEDS_RESET (0x40, 2.1.1) with a configuration
  * interrupt and one log line; the device then ignores its queues until the driver resets it.
+ * (The configuration interrupt is raised only once DRIVER_OK is set: before that the driver may
+ * not have its handler installed, and an unclaimed level-triggered INTx would storm. A driver
+ * still setting up sees the bit when it re-reads the status.)
  * As a last line of defence every entry point catches RuntimeException into the same state.
  *
  * <p>Threads: register accesses come from the vCPU thread; a queue notify is processed
