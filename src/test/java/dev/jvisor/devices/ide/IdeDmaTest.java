@@ -140,6 +140,30 @@ class IdeDmaTest {
     }
 
     @Test
+    void tableWithoutEotIsWalkedAtMostOneFullTable() throws IOException {
+        // 64 KiB of 2-byte entries with no EOT, at the top of a 64 KiB page, against a 32 MiB read
+        for (int i = 0; i < PrdCursor.MAX_ENTRIES; i++) {
+            rig.ram.prd(0x70000, i, 0x20000 + 2L * i, 2, false);
+        }
+        rig.ram.prd(0x80000, 0, 0x0, 0, true); // entry 8193 would point at [0, 64 KiB): must stay unread
+        rig.ram.fill(0x100, 0x10000 - 0x100, (byte) 0xAB);
+        long t0 = System.nanoTime();
+        rig.irq14.takeEdges();
+        rig.bmSetup(0x70000, true);
+        rig.command48(0, AtaCommand.READ_DMA_EXT, 0, 4096);
+        rig.bmStart();
+        assertEquals(BusMasterChannel.ST_INTERRUPT | BusMasterChannel.ST_ERROR, rig.bmStatus() & 7);
+        assertEquals(0x51, rig.status());
+        assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "bounded walk");
+        assertTrue(rig.ram.guardsIntact());
+        byte[] untouched = new byte[0x10000 - 0x100];
+        Arrays.fill(untouched, (byte) 0xAB);
+        assertArrayEquals(untouched, rig.ram.slice(0x100, untouched.length), "nothing past 8192 entries was used");
+        assertArrayEquals(Arrays.copyOf(Files.readAllBytes(image), 2 * PrdCursor.MAX_ENTRIES),
+                rig.ram.slice(0x20000, 2 * PrdCursor.MAX_ENTRIES), "the 8192 two-byte regions were filled");
+    }
+
+    @Test
     void wrongDirectionOrBusMasteringOffFailsCleanly() throws IOException {
         byte[] before = Files.readAllBytes(image);
         rig.ram.prd(PRD, 0, 0x20000, 512, true);
