@@ -4,7 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvisor.bus.MmioBus;
+import dev.jvisor.bus.PortBus;
+import dev.jvisor.devices.DualPic;
+import dev.jvisor.devices.pci.BusBarMapper;
+import dev.jvisor.devices.pci.I440fxPmc;
 import dev.jvisor.devices.pci.PciBarAllocator;
+import dev.jvisor.devices.pci.PciHostBridge;
+import dev.jvisor.devices.pci.Piix3IsaBridge;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +36,31 @@ class IdePciTest {
         assertEquals(0x8000, rig.cfgRead(0x40, 2), "IDETIM primary: decode enabled as firmware leaves it");
         assertEquals(0x8000, rig.cfgRead(0x42, 2));
         assertTrue((rig.cfgRead(0x04, 2) & 0x5) == 0x5, "I/O and bus master enabled");
+    }
+
+    @Test
+    void wiredAsThePackageDocSaysTheInterruptReachesPicIrq14() throws Exception {
+        PortBus ports = new PortBus();
+        PciHostBridge pci = new PciHostBridge(new BusBarMapper(ports, new MmioBus()));
+        ports.register(PciHostBridge.BASE, PciHostBridge.PORT_COUNT, pci);
+        DualPic pic = new DualPic(null);
+        ports.register(DualPic.MASTER_BASE, DualPic.PORT_COUNT, pic);
+        ports.register(DualPic.SLAVE_BASE, DualPic.PORT_COUNT, pic);
+        ports.register(DualPic.ELCR_BASE, DualPic.ELCR_PORT_COUNT, pic);
+        Piix3IsaBridge piix3 = new Piix3IsaBridge(pic::irq);
+        FakeGuestMemory ram = new FakeGuestMemory(1 << 16);
+        Piix3Ide ide = new Piix3Ide(ram, pic.irq(Piix3Ide.PRIMARY_IRQ), pic.irq(Piix3Ide.SECONDARY_IRQ));
+        ide.registerLegacyPorts(ports);
+        ide.attach(0, IdeDriveOption.parse("file=" + IdeRig.image(dir, "w.img", 16, 1) + ",if=ide,readonly=on").open());
+        pci.attach(0, 0, new I440fxPmc());
+        pci.attach(1, 0, piix3);
+        pci.attach(Piix3Ide.PCI_SLOT, Piix3Ide.PCI_FUNCTION, ide);
+        PciBarAllocator.assign(pci, piix3, pic);
+        assertEquals(0, pic.elcr() & 0xC000, "IRQ 14/15 stay edge-triggered ISA lines");
+        ports.write(0x1F7, 1, AtaCommand.IDENTIFY_DEVICE);
+        assertEquals(1 << 14, pic.irr() & 0xC000);
+        ports.read(0x1F7, 1);
+        ide.closeDisks();
     }
 
     @Test
