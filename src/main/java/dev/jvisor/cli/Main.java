@@ -81,6 +81,10 @@ public final class Main implements Callable<Integer> {
         Double timeout;
         @Option(names = "--no-reboot", description = "exit instead of rebooting when the guest resets")
         boolean noReboot;
+        @Option(names = "--pv", description = "para-virtualization: KVM interface (kvmclock, hypercalls), virtio console and rng")
+        boolean pv;
+        @Option(names = "--drive", paramLabel = "SPEC", description = "disk: file=PATH[,if=ide|virtio][,format=raw][,readonly=on]")
+        java.util.List<String> drives = new java.util.ArrayList<>();
 
         @Override
         public Integer call() {
@@ -94,7 +98,11 @@ public final class Main implements Callable<Integer> {
                     System.err.println("jvisor: " + kernel + ": no such kernel file");
                     return 1;
                 }
-                config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, false);
+                java.util.List<dev.jvisor.machine.DriveSpec> specs = new java.util.ArrayList<>();
+                for (String d : drives) {
+                    specs.add(dev.jvisor.machine.DriveSpec.parse(d));
+                }
+                config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, pv, specs);
             } catch (IllegalArgumentException e) {
                 System.err.println("jvisor: " + e.getMessage());
                 return 1;

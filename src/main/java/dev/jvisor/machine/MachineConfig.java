@@ -1,6 +1,7 @@
 package dev.jvisor.machine;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Everything that defines a machine, validated before anything is built.
@@ -11,10 +12,16 @@ import java.nio.file.Path;
  * @param memBytes  guest RAM
  * @param icount    deterministic virtual time (one instruction = one nanosecond)
  * @param serial    where COM1 goes: "stdio", "none" or "file:PATH"
- * @param pv        expose the KVM para-virtual interface
+ * @param pv        expose the KVM para-virtual interface and the virtio console and rng
+ * @param drives    disks (--drive), IDE or virtio-blk
  */
 public record MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
-        boolean pv) {
+        boolean pv, List<DriveSpec> drives) {
+
+    public MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
+            boolean pv) {
+        this(kernel, initrd, append, memBytes, icount, serial, pv, List.of());
+    }
 
     public static final long MIN_MEM = 2L << 20;
     public static final long MAX_MEM = 2047L << 20;

@@ -22,6 +22,16 @@ import dev.jvisor.devices.pci.I440fxPmc;
 import dev.jvisor.devices.pci.PciBarAllocator;
 import dev.jvisor.devices.pci.PciHostBridge;
 import dev.jvisor.devices.pci.Piix3IsaBridge;
+import dev.jvisor.devices.block.DiskImage;
+import dev.jvisor.devices.ide.IdeDriveOption;
+import dev.jvisor.devices.ide.Piix3Ide;
+import dev.jvisor.devices.virtio.VirtioBlk;
+import dev.jvisor.devices.virtio.VirtioConsole;
+import dev.jvisor.devices.virtio.VirtioRng;
+import dev.jvisor.vmm.KvmParavirt;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import dev.jvisor.vmm.InterruptController;
 import dev.jvisor.vmm.Vm;
 import java.io.OutputStream;
@@ -40,6 +50,7 @@ public final class PcMachine {
     private final Console console;
     private final PciHostBridge pci;
     private final Piix3IsaBridge piix3;
+    private final VirtioConsole hvc;
 
     public PcMachine(MachineConfig config, OutputStream serialOut, Consumer<String> progress) throws BootException {
         this.config = config;
@@ -97,6 +108,41 @@ public final class PcMachine {
         pci.attach(0, 0, new I440fxPmc());
         piix3 = new Piix3IsaBridge(pic::irq);
         pci.attach(1, 0, piix3);
+
+        // the PIIX3's IDE function (00:01.1) with the if=ide drives, legacy ports and IRQ 14/15
+        Piix3Ide ide = new Piix3Ide(vm.ram(), pic.irq(Piix3Ide.PRIMARY_IRQ), pic.irq(Piix3Ide.SECONDARY_IRQ));
+        ide.registerLegacyPorts(ports);
+        List<IdeDriveOption> ideDrives = new ArrayList<>();
+        int slot = 3;
+        try {
+            for (DriveSpec d : config.drives()) {
+                if (d.iface().equals("ide")) {
+                    if (d.index() != DriveSpec.NEXT_FREE && (d.index() < 0 || d.index() >= Piix3Ide.MAX_DRIVES)) {
+                        throw new BootException("--drive " + d.file() + ": index must be 0-3 for if=ide");
+                    }
+                    ideDrives.add(new IdeDriveOption(d.file(), d.readOnly(), d.index()));
+                } else {
+                    pci.attach(slot++, 0, new VirtioBlk(vm.ram(), DiskImage.open(d.file(), d.readOnly())));
+                }
+            }
+            int[] at = IdeDriveOption.positions(ideDrives);
+            for (int i = 0; i < ideDrives.size(); i++) {
+                ide.attach(at[i], ideDrives.get(i).open());
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new BootException(e.getMessage());
+        }
+        pci.attach(Piix3Ide.PCI_SLOT, Piix3Ide.PCI_FUNCTION, ide);
+
+        if (config.pv()) {
+            // para-virtualization: the KVM interface Linux has built in, a virtio console and rng
+            vm.setParavirt(new KvmParavirt(vm));
+            hvc = new VirtioConsole(vm.ram(), console, vm::wake);
+            pci.attach(slot++, 0, hvc);
+            pci.attach(slot++, 0, new VirtioRng(vm.ram()));
+        } else {
+            hvc = null;
+        }
         PciBarAllocator.assign(pci, piix3, pic);
 
         BootEntry entry;
@@ -142,7 +188,22 @@ public final class PcMachine {
         return console;
     }
 
+    /** Where typed input goes: the virtio console when the guest's console is hvc0, else COM1. */
     public Console.Receiver serialInput() {
+        String append = config.append() == null ? "" : config.append();
+        if (hvc != null && append.contains("console=hvc0")) {
+            return new Console.Receiver() {
+                @Override
+                public int rxSpace() {
+                    return hvc.rxSpace();
+                }
+
+                @Override
+                public boolean receive(int b) {
+                    return hvc.receive(b);
+                }
+            };
+        }
         return new Console.Receiver() {
             @Override
             public int rxSpace() {
