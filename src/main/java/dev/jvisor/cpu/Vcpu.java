@@ -79,10 +79,15 @@ public final class Vcpu {
     final int[] tlbReadSup = new int[1 << 20], tlbWriteSup = new int[1 << 20];
     final int[] tlbReadUser = new int[1 << 20], tlbWriteUser = new int[1 << 20];
     int[] tlbRead = tlbReadSup, tlbWrite = tlbWriteSup;
-    private final int[] tlbFilled = new int[8192];
-    private int tlbFilledCount;
-    private boolean tlbOverflow;
-    private final byte[] tlbGlobal = new byte[1 << 20];
+    // Which linear pages have entries, in two capped rings (non-global and global), so that a flush
+    // touches only live entries and CR3 loads never walk the global (kernel) entries; a full ring
+    // evicts its oldest entry, like a real TLB's replacement.
+    private static final int RING_LOCAL = 4096, RING_GLOBAL = 16384;
+    private final int[] ringLocal = new int[RING_LOCAL], ringGlobal = new int[RING_GLOBAL];
+    private int localHead, localCount, globalHead, globalCount;
+    /** Per linear page: LIVE (tracked in a ring), GLOBAL, LARGE (from a 4 MiB page). */
+    private final byte[] tlbFlags = new byte[1 << 20];
+    private static final byte TLB_LIVE = 4, TLB_GLOBAL = 1, TLB_LARGE = 2;
 
     // ---- execution ----
     public final Controls controls = new Controls();
@@ -753,6 +758,7 @@ public final class Vcpu {
         long pa;
         boolean writable;
         boolean global = false;
+        boolean large = false;
         if ((cr0 & CR0_PG) == 0) {
             pa = lin & 0xffffffffL;
             writable = true;
@@ -773,6 +779,7 @@ public final class Vcpu {
                 }
                 pa = ((pde & 0xffc00000L) | (lin & 0x3fffff)) & 0xffffffffL;
                 global = (pde & 0x100) != 0 && (cr4 & CR4_PGE) != 0;
+                large = true;
                 writable &= (npde & 0x40) != 0;
             } else {
                 int pteAddr = (pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2);
@@ -807,7 +814,7 @@ public final class Vcpu {
         if (decoded[(int) (pa >>> 12)] != null) {
             writable = false; // writes to pages holding decoded code take the slow path (they invalidate it)
         }
-        noteTlbFill(vpn, global);
+        noteTlbFill(vpn, global, large);
         if (user) {
             tlbReadUser[vpn] = entry;
             tlbReadSup[vpn] = entry;
@@ -839,13 +846,35 @@ public final class Vcpu {
         return CpuFault.withError(CpuFault.PF, present | (write ? 2 : 0) | (user ? 4 : 0));
     }
 
-    private void noteTlbFill(int vpn, boolean global) {
-        if (tlbFilledCount < tlbFilled.length) {
-            tlbFilled[tlbFilledCount++] = vpn;
-        } else {
-            tlbOverflow = true;
+    private void noteTlbFill(int vpn, boolean global, boolean large) {
+        byte f = tlbFlags[vpn];
+        byte nf = (byte) (TLB_LIVE | (global ? TLB_GLOBAL : 0) | (large ? TLB_LARGE : 0));
+        tlbFlags[vpn] = nf;
+        if ((f & TLB_LIVE) != 0 && (f & TLB_GLOBAL) == (nf & TLB_GLOBAL)) {
+            return; // already tracked in the right ring
         }
-        tlbGlobal[vpn] = (byte) (global ? 1 : 0);
+        if (global) {
+            if (globalCount == RING_GLOBAL) {
+                clearTlbEntry(ringGlobal[globalHead]);
+                globalHead = (globalHead + 1) % RING_GLOBAL;
+                globalCount--;
+            }
+            ringGlobal[(globalHead + globalCount) % RING_GLOBAL] = vpn;
+            globalCount++;
+        } else {
+            if (localCount == RING_LOCAL) {
+                clearTlbEntry(ringLocal[localHead]);
+                localHead = (localHead + 1) % RING_LOCAL;
+                localCount--;
+            }
+            ringLocal[(localHead + localCount) % RING_LOCAL] = vpn;
+            localCount++;
+        }
+    }
+
+    private void clearTlbEntry(int vpn) {
+        tlbReadSup[vpn] = tlbWriteSup[vpn] = tlbReadUser[vpn] = tlbWriteUser[vpn] = 0;
+        tlbFlags[vpn] = 0;
     }
 
     private int physRead32(int pa) {
@@ -866,57 +895,44 @@ public final class Vcpu {
 
     /** Flushes the TLB; global entries survive unless all is set (SDM 4.10.4.1). */
     public void flushTlb(boolean all) {
-        if (tlbOverflow) {
-            if (all) {
-                Arrays.fill(tlbReadSup, 0);
-                Arrays.fill(tlbWriteSup, 0);
-                Arrays.fill(tlbReadUser, 0);
-                Arrays.fill(tlbWriteUser, 0);
-                Arrays.fill(tlbGlobal, (byte) 0);
-                tlbFilledCount = 0;
-                tlbOverflow = false;
-            } else {
-                tlbFilledCount = 0;
-                for (int vpn = 0; vpn < (1 << 20); vpn++) {
-                    if (tlbGlobal[vpn] == 0) {
-                        tlbReadSup[vpn] = tlbWriteSup[vpn] = tlbReadUser[vpn] = tlbWriteUser[vpn] = 0;
-                    } else if (tlbReadSup[vpn] != 0 && tlbFilledCount < tlbFilled.length) {
-                        tlbFilled[tlbFilledCount++] = vpn;
-                    }
-                }
-                tlbOverflow = false;
+        for (int i = 0; i < localCount; i++) {
+            int vpn = ringLocal[(localHead + i) % RING_LOCAL];
+            if ((tlbFlags[vpn] & TLB_GLOBAL) == 0) {
+                clearTlbEntry(vpn);
             }
-        } else {
-            int kept = 0;
-            for (int i = 0; i < tlbFilledCount; i++) {
-                int vpn = tlbFilled[i];
-                if (!all && tlbGlobal[vpn] != 0) {
-                    tlbFilled[kept++] = vpn;
-                } else {
-                    tlbReadSup[vpn] = tlbWriteSup[vpn] = tlbReadUser[vpn] = tlbWriteUser[vpn] = 0;
-                    tlbGlobal[vpn] = 0;
-                }
+        }
+        localHead = localCount = 0;
+        if (all) {
+            for (int i = 0; i < globalCount; i++) {
+                clearTlbEntry(ringGlobal[(globalHead + i) % RING_GLOBAL]);
             }
-            tlbFilledCount = kept;
+            globalHead = globalCount = 0;
         }
         interp.invalidateFetch();
     }
 
-    /** INVLPG: drops the entry for one linear page, global or not. */
+    /** INVLPG: drops the entry for one linear page, global or not (and its whole 4 MiB page if it came from one). */
     public void flushTlbPage(int lin) {
         int vpn = lin >>> 12;
-        tlbReadSup[vpn] = tlbWriteSup[vpn] = tlbReadUser[vpn] = tlbWriteUser[vpn] = 0;
-        tlbGlobal[vpn] = 0;
-        // 4 MiB pages may have filled neighbours: drop those of the same 4 MiB region too
-        if ((cr4 & CR4_PSE) != 0) {
-            for (int i = 0; i < tlbFilledCount; i++) {
-                int v = tlbFilled[i];
+        boolean large = (tlbFlags[vpn] & TLB_LARGE) != 0;
+        clearTlbEntry(vpn);
+        if (large) {
+            forEachLive(v -> {
                 if ((v >>> 10) == (vpn >>> 10)) {
-                    tlbReadSup[v] = tlbWriteSup[v] = tlbReadUser[v] = tlbWriteUser[v] = 0;
+                    clearTlbEntry(v);
                 }
-            }
+            });
         }
         interp.invalidateFetch();
+    }
+
+    private void forEachLive(java.util.function.IntConsumer action) {
+        for (int i = 0; i < localCount; i++) {
+            action.accept(ringLocal[(localHead + i) % RING_LOCAL]);
+        }
+        for (int i = 0; i < globalCount; i++) {
+            action.accept(ringGlobal[(globalHead + i) % RING_GLOBAL]);
+        }
     }
 
     // =====================================================================================
@@ -962,26 +978,14 @@ public final class Vcpu {
 
     private void dropWriteEntries(int ppn) {
         int match = (ppn << 12) | 1;
-        if (tlbOverflow) {
-            for (int vpn = 0; vpn < (1 << 20); vpn++) {
-                if (tlbWriteSup[vpn] == match) {
-                    tlbWriteSup[vpn] = 0;
-                }
-                if (tlbWriteUser[vpn] == match) {
-                    tlbWriteUser[vpn] = 0;
-                }
-            }
-            return;
-        }
-        for (int i = 0; i < tlbFilledCount; i++) {
-            int vpn = tlbFilled[i];
+        forEachLive(vpn -> {
             if (tlbWriteSup[vpn] == match) {
                 tlbWriteSup[vpn] = 0;
             }
             if (tlbWriteUser[vpn] == match) {
                 tlbWriteUser[vpn] = 0;
             }
-        }
+        });
     }
 
     // =====================================================================================
