@@ -323,7 +323,10 @@ public final class Vcpu {
                 }
                 if (((old ^ cr0) & CR0_PE) != 0) {
                     updateAccessAll();
-                    updateCpl();
+                    // CPL is 0 in real mode and stays 0 when PE is set until a far JMP/CALL loads
+                    // CS (SDM Vol. 3A 9.9.1); the stale real-mode CS selector's low bits are not a CPL
+                    cpl = 0;
+                    updateCplTables();
                 }
             }
             case 2 -> cr2 = v;
