@@ -42,7 +42,16 @@ final class Interpreter implements Decoder.Fetcher {
 
     void invalidateFetch() {
         fetchLinPage = -1;
+        hotPage = null;
+        hotLinPage = -1;
     }
+
+    // The page the CPU is executing from: its linear page and decoded-instruction array, so that a
+    // cached instruction is found with one compare (valid until a TLB flush, CPL change or a write
+    // to the page).
+    private Insn[] hotPage;
+    private int hotLinPage = -1;
+    private int hotPpn = -1;
 
     @Override
     public int fetch(int n) {
@@ -68,7 +77,10 @@ final class Interpreter implements Decoder.Fetcher {
 
     /** Physical page of the current fetch page, for the decoded-instruction cache. */
     void codeInvalidated(int ppn) {
-        // nothing cached here beyond the page array itself, which the CPU dropped
+        if (ppn == hotPpn) {
+            hotPage = null;
+            hotLinPage = -1;
+        }
     }
 
     /**
@@ -79,6 +91,18 @@ final class Interpreter implements Decoder.Fetcher {
         Vcpu c = this.c;
         int off = c.code32 ? eip : eip & 0xffff;
         int lin = c.segBase[Segment.CS] + off;
+        if ((lin & ~0xfff) == hotLinPage) {
+            Insn cached = hotPage[lin & 0xfff];
+            if (cached != null && cached.code32 == c.code32
+                    && Integer.compareUnsigned(off + cached.length - 1, c.segLimit[Segment.CS]) <= 0) {
+                return cached;
+            }
+        }
+        return lookupSlow(eip, off, lin);
+    }
+
+    private Insn lookupSlow(int eip, int off, int lin) {
+        Vcpu c = this.c;
         if ((lin & ~0xfff) != fetchLinPage || fetchPhys < 0) {
             // translate the page (a fault here is the instruction fetch's #PF)
             fetch(0);
@@ -93,6 +117,7 @@ final class Interpreter implements Decoder.Fetcher {
             Insn cached = page[pa & 0xfff];
             if (cached != null && cached.code32 == c.code32
                     && Integer.compareUnsigned(off + cached.length - 1, c.segLimit[Segment.CS]) <= 0) {
+                makeHot(lin, pa, page);
                 return cached;
             }
         }
@@ -100,9 +125,18 @@ final class Interpreter implements Decoder.Fetcher {
         Decoder.decode(this, c.code32, fresh);
         fresh.code32 = c.code32;
         if ((lin & 0xfff) + fresh.length <= 0x1000) {
-            c.codePage(pa >>> 12)[pa & 0xfff] = fresh;
+            // decoding may have moved the fetch window to the next page; the instruction is on this one
+            Insn[] p = c.codePage(pa >>> 12);
+            p[pa & 0xfff] = fresh;
+            makeHot(lin, pa, p);
         }
         return fresh;
+    }
+
+    private void makeHot(int lin, int pa, Insn[] page) {
+        hotPage = page;
+        hotLinPage = lin & ~0xfff;
+        hotPpn = pa >>> 12;
     }
 
     /** Executes one instruction (or one chunk of a REP string instruction). */
