@@ -137,6 +137,11 @@ public final class Main implements Callable<Integer> {
                     long t0 = System.nanoTime();
                     Vm.StopReason why = vm.run();
                     machine.console().flush();
+                    try {
+                        machine.close();
+                    } catch (java.io.IOException e) {
+                        System.err.print(term.eol("jvisor: closing disks: " + e.getMessage()));
+                    }
                     double secs = (System.nanoTime() - t0) / 1e9;
                     if (why == Vm.StopReason.RESET && !noReboot) {
                         System.err.print(term.eol("jvisor: guest reset, rebooting"));

@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  * map, the legacy devices at their ISA ports and IRQs, the boot loader's entry state applied to
  * the vCPU. Nothing is discovered or wired implicitly.
  */
-public final class PcMachine {
+public final class PcMachine implements AutoCloseable {
     private final MachineConfig config;
     private final Vm vm;
     private final DualPic pic;
@@ -51,6 +51,8 @@ public final class PcMachine {
     private final PciHostBridge pci;
     private final Piix3IsaBridge piix3;
     private final VirtioConsole hvc;
+    private final Piix3Ide ide;
+    private final List<DiskImage> images = new ArrayList<>();
 
     public PcMachine(MachineConfig config, OutputStream serialOut, Consumer<String> progress) throws BootException {
         this.config = config;
@@ -122,7 +124,9 @@ public final class PcMachine {
                     }
                     ideDrives.add(new IdeDriveOption(d.file(), d.readOnly(), d.index()));
                 } else {
-                    pci.attach(slot++, 0, new VirtioBlk(vm.ram(), DiskImage.open(d.file(), d.readOnly())));
+                    DiskImage image = DiskImage.open(d.file(), d.readOnly());
+                    images.add(image);
+                    pci.attach(slot++, 0, new VirtioBlk(vm.ram(), image));
                 }
             }
             int[] at = IdeDriveOption.positions(ideDrives);
@@ -133,6 +137,7 @@ public final class PcMachine {
             throw new BootException(e.getMessage());
         }
         pci.attach(Piix3Ide.PCI_SLOT, Piix3Ide.PCI_FUNCTION, ide);
+        this.ide = ide;
 
         if (config.pv()) {
             // para-virtualization: the KVM interface Linux has built in, a virtio console and rng
@@ -215,6 +220,15 @@ public final class PcMachine {
                 return com1.receive(b);
             }
         };
+    }
+
+    /** Flushes and closes the disk images (releasing their locks). */
+    @Override
+    public void close() throws IOException {
+        ide.closeDisks();
+        for (DiskImage d : images) {
+            d.close();
+        }
     }
 
     public MachineConfig config() {
