@@ -21,11 +21,13 @@ import java.util.TreeMap;
 public final class DefaultGuest {
     /**
      * Default kernel command line: console and early console on COM1; legacy PCI config
-     * mechanism 1; no IO-APIC/local APIC (8259 PIC and PIT only); no ACPI; no PS/2 mouse probe;
-     * trust the TSC (no clocksource watchdog); reboot at once on panic (the VM exits instead of
+     * mechanism 1 and no MSI (without a local APIC there is no MSI irq domain: on a machine that
+     * offers MSI-X, as QEMU's virtio-pci does, virtio_pci would WARN in pci_msi_setup_msi_irqs
+     * before falling back to INTx); no IO-APIC/local APIC (8259 PIC and PIT only); no ACPI; no
+     * PS/2 mouse probe; trust the TSC (no clocksource watchdog); reboot at once on panic (the VM exits instead of
      * hanging). Not "quiet": boot messages are the first diagnostic of a young hypervisor.
      */
-    public static final String DEFAULT_CMDLINE = "console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 pci=conf1"
+    public static final String DEFAULT_CMDLINE = "console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 pci=conf1,nomsi"
             + " noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1";
 
     /** Default guest RAM. */
