@@ -3,6 +3,7 @@ package dev.jvisor.boot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,14 +21,18 @@ import java.util.regex.Pattern;
  * {@code apt-get download} - as any user and without touching the system's apt state: apt runs
  * with a private state and cache under {@code CACHE/apt} (empty dpkg status, own package lists,
  * no locking) and the system's sources.list as is. From the packages only
- * {@code boot/vmlinuz-*} and {@code bin/busybox} are kept, in {@code CACHE/guest}, recorded in
- * {@code CACHE/guest/guest.properties}; once that exists no tool and no network is used again.
+ * {@code boot/vmlinuz-*}, {@code bin/busybox} and the kernel modules of
+ * {@link ModuleExtractor#DEFAULT_ROOTS} with their dependencies (in {@code CACHE/guest/modules})
+ * are kept, in {@code CACHE/guest}, recorded in {@code CACHE/guest/guest.properties}; once that
+ * exists no tool and no network is used again.
  */
 public final class GuestFetcher {
     public static final String KERNEL_META_PACKAGE = "linux-image-686";
     public static final String BUSYBOX_PACKAGE = "busybox-static";
 
     private static final Pattern KERNEL_DEP = Pattern.compile("(?m)^\\s*\\|?Depends:\\s*(linux-image-[0-9][^\\s<>]*-686)\\s*$");
+    /** A .deb base name as recorded in guest.properties: package_version_arch (epoch colon kept). */
+    private static final Pattern DEB_NAME = Pattern.compile("([a-z0-9][a-z0-9.+-]*)_([^_]+)_([a-z0-9]+)");
     private static final long UPDATE_TIMEOUT = 900;
     private static final long DOWNLOAD_TIMEOUT = 1800;
 
@@ -36,6 +41,7 @@ public final class GuestFetcher {
     private final String aptCache;
     private final String dpkgDeb;
     private final Consumer<String> progress;
+    private final List<String> moduleRoots = ModuleExtractor.DEFAULT_ROOTS;
 
     /** A fetcher for the user's cache ({@link CacheDir}), reporting progress on stderr. */
     public GuestFetcher() {
@@ -59,8 +65,16 @@ public final class GuestFetcher {
         return cache;
     }
 
-    /** The cached guest if complete, else null; never runs a tool. */
+    /** The cached guest if complete (kernel, busybox and the current module set), else null; never runs a tool. */
     public FetchedGuest cached() {
+        Cached c = readCache();
+        return c != null && c.modulesCurrent() ? c.guest() : null;
+    }
+
+    /** What the cache holds: the guest, its properties, and whether its modules are the current set. */
+    private record Cached(FetchedGuest guest, Properties props, boolean modulesCurrent) {}
+
+    private Cached readCache() {
         Path props = cache.resolve("guest").resolve("guest.properties");
         if (!Files.isRegularFile(props)) {
             return null;
@@ -81,14 +95,42 @@ public final class GuestFetcher {
         if (!Files.isRegularFile(kernel) || !Files.isRegularFile(busybox)) {
             return null;
         }
-        return new FetchedGuest(kernel, busybox, p.getProperty("kernelPackage", ""), p.getProperty("busyboxPackage", ""));
+        List<GuestModule> modules = new ArrayList<>();
+        boolean current = String.join(",", moduleRoots).equals(p.getProperty("moduleRoots"));
+        String list = p.getProperty("modules", "");
+        for (String rel : list.isEmpty() ? new String[0] : list.split(",")) {
+            Path f = props.resolveSibling("modules").resolve(rel);
+            if (rel.contains("..") || !Files.isRegularFile(f)) {
+                current = false;
+                break;
+            }
+            String n = f.getFileName().toString();
+            modules.add(new GuestModule(n.substring(0, n.length() - ".ko".length()), rel, f));
+        }
+        FetchedGuest g = new FetchedGuest(kernel, busybox, p.getProperty("kernelPackage", ""),
+                p.getProperty("busyboxPackage", ""), current ? modules : List.of());
+        return new Cached(g, p, current);
     }
 
-    /** Returns the cached guest, downloading it first if needed. */
+    /**
+     * Returns the cached guest, downloading it first if needed. A cache from before the kernel
+     * modules (or holding another module set) is upgraded: the modules are taken from the kernel
+     * package in CACHE/debs if it is there, else that exact package version is downloaded again.
+     * If that fails, the cached guest is used without modules and a warning is reported.
+     */
     public FetchedGuest fetch() throws BootException {
-        FetchedGuest g = cached();
-        if (g != null) {
-            return g;
+        Cached c = readCache();
+        if (c != null && c.modulesCurrent()) {
+            return c.guest();
+        }
+        if (c != null) {
+            try {
+                return upgrade(c);
+            } catch (BootException e) {
+                progress.accept("warning: cannot add the kernel modules to the cached guest, booting without them: "
+                        + e.getMessage());
+                return c.guest();
+            }
         }
         for (String tool : List.of(aptGet, aptCache, dpkgDeb)) {
             if (!ExternalCommand.available(tool)) {
@@ -126,17 +168,16 @@ public final class GuestFetcher {
         Extracted kernel = extract(kernelDeb, path -> path.startsWith("boot/vmlinuz-") && path.indexOf('/', 5) < 0);
         Extracted busybox = extract(busyboxDeb, path -> path.equals("bin/busybox") || path.equals("usr/bin/busybox"));
         String kernelName = kernel.path().substring("boot/".length());
-        HostFiles.writeAtomically(guest.resolve(kernelName), kernel.data());
-        HostFiles.writeAtomically(guest.resolve("busybox"), busybox.data());
-
         Properties p = new Properties();
         p.setProperty("kernel", kernelName);
         p.setProperty("busybox", "busybox");
         p.setProperty("kernelPackage", debName(kernelDeb));
         p.setProperty("busyboxPackage", debName(busyboxDeb));
-        StringBuilder sb = new StringBuilder("# jvisor default guest, fetched with apt-get download\n");
-        p.stringPropertyNames().stream().sorted().forEach(k -> sb.append(k).append('=').append(p.getProperty(k)).append('\n'));
-        HostFiles.writeAtomically(guest.resolve("guest.properties"), sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ModuleExtractor.Result modules = extractModules(kernelDeb, kernelName);
+        HostFiles.writeAtomically(guest.resolve(kernelName), kernel.data());
+        HostFiles.writeAtomically(guest.resolve("busybox"), busybox.data());
+        writeModules(guest, modules, p);
+        writeProperties(guest, p);
         clean(debs);
         FetchedGuest g2 = cached();
         if (g2 == null) {
@@ -219,45 +260,164 @@ public final class GuestFetcher {
     /** Streams the package's data tar from dpkg-deb and keeps the first file matching. */
     private Extracted extract(Path deb, java.util.function.Predicate<String> want) throws BootException {
         Extracted[] found = new Extracted[1];
-        Process p = null;
-        try {
-            ProcessBuilder pb = new ProcessBuilder(dpkgDeb, "--fsys-tarfile", deb.toString())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD);
-            pb.environment().put("LC_ALL", "C");
-            p = pb.start();
-            p.getOutputStream().close();
-            try (InputStream in = p.getInputStream()) {
-                TarReader.read(in, new TarReader.Visitor() {
-                    @Override
-                    public boolean wants(String path) {
-                        return want.test(path);
-                    }
+        packageTar(deb).read(new TarReader.Visitor() {
+            @Override
+            public boolean wants(String path) {
+                return want.test(path);
+            }
 
-                    @Override
-                    public boolean accept(String path, int mode, byte[] data) {
-                        found[0] = new Extracted(path, data);
-                        return false;
-                    }
-                });
+            @Override
+            public boolean accept(String path, int mode, byte[] data) {
+                found[0] = new Extracted(path, data);
+                return false;
             }
-        } catch (IOException | UncheckedIOException e) {
-            if (found[0] == null) {
-                throw new BootException(deb + ": cannot extract with dpkg-deb: " + e.getMessage());
-            }
-        } finally {
-            if (p != null) {
-                p.destroy();
-                try {
-                    p.waitFor(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
+        });
         if (found[0] == null) {
             throw new BootException(deb + ": package does not contain the expected file");
         }
         return found[0];
+    }
+
+    /**
+     * The package's data tar, streamed from {@code dpkg-deb --fsys-tarfile} on every read. A read
+     * the visitor stops early ends dpkg-deb; errors after that (a broken pipe) are not errors.
+     */
+    ModuleExtractor.TarSource packageTar(Path deb) {
+        return visitor -> {
+            boolean[] stopped = new boolean[1];
+            Process p = null;
+            try {
+                ProcessBuilder pb = new ProcessBuilder(dpkgDeb, "--fsys-tarfile", deb.toString())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD);
+                pb.environment().put("LC_ALL", "C");
+                p = pb.start();
+                p.getOutputStream().close();
+                try (InputStream in = p.getInputStream()) {
+                    TarReader.read(in, new TarReader.Visitor() {
+                        @Override
+                        public boolean wants(String path) {
+                            return visitor.wants(path);
+                        }
+
+                        @Override
+                        public boolean accept(String path, int mode, byte[] data) {
+                            stopped[0] = !visitor.accept(path, mode, data);
+                            return !stopped[0];
+                        }
+                    });
+                }
+            } catch (IOException | UncheckedIOException e) {
+                if (!stopped[0]) {
+                    throw new BootException(deb + ": cannot extract with dpkg-deb: " + e.getMessage());
+                }
+            } finally {
+                if (p != null) {
+                    p.destroy();
+                    try {
+                        p.waitFor(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+    }
+
+    /** The module set from the kernel package; its version must be the kernel's ("vmlinuz-VERSION"). */
+    private ModuleExtractor.Result extractModules(Path kernelDeb, String kernelName) throws BootException {
+        ModuleExtractor.Result r = ModuleExtractor.extract(packageTar(kernelDeb), moduleRoots, kernelDeb.toString());
+        if (!kernelName.equals("vmlinuz-" + r.version())) {
+            throw new BootException(kernelDeb + ": modules are for " + r.version() + ", the cached kernel is "
+                    + kernelName);
+        }
+        return r;
+    }
+
+    /** Writes the modules to CACHE/guest/modules (replacing older ones) and lists them in the properties. */
+    private void writeModules(Path guest, ModuleExtractor.Result r, Properties p) throws BootException {
+        Path dir = guest.resolve("modules");
+        HostFiles.deleteTree(dir);
+        List<String> rels = new ArrayList<>();
+        for (ModuleExtractor.Module m : r.modules()) {
+            Path f = dir.resolve(m.path());
+            try {
+                Files.createDirectories(f.getParent());
+            } catch (IOException e) {
+                throw new BootException(f.getParent() + ": cannot create: " + e.getMessage());
+            }
+            HostFiles.writeAtomically(f, m.data());
+            rels.add(m.path());
+        }
+        p.setProperty("modules", String.join(",", rels));
+        p.setProperty("moduleRoots", String.join(",", moduleRoots));
+    }
+
+    private static void writeProperties(Path guest, Properties p) throws BootException {
+        StringBuilder sb = new StringBuilder("# jvisor default guest, fetched with apt-get download\n");
+        sb.append("# modules: kernel modules below modules/, in load order\n");
+        p.stringPropertyNames().stream().sorted().forEach(k -> sb.append(k).append('=').append(p.getProperty(k)).append('\n'));
+        HostFiles.writeAtomically(guest.resolve("guest.properties"), sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Adds the current module set to a cached guest: from the cached kernel package in
+     * CACHE/debs if present, else from that exact package version downloaded again.
+     */
+    private FetchedGuest upgrade(Cached c) throws BootException {
+        String pkg = c.props().getProperty("kernelPackage", "");
+        String kernelName = c.guest().kernel().getFileName().toString();
+        Matcher m = DEB_NAME.matcher(pkg);
+        if (!m.matches()) {
+            throw new BootException(c.guest().kernel().resolveSibling("guest.properties")
+                    + ": no kernelPackage recorded; delete the cache to fetch the guest again");
+        }
+        if (!ExternalCommand.available(dpkgDeb)) {
+            throw new BootException(dpkgDeb + ": not found; cannot unpack the kernel modules");
+        }
+        Path debs = cache.resolve("debs");
+        Path deb = debs.resolve(pkg.replace(":", "%3a") + ".deb");
+        boolean downloaded = false;
+        if (!Files.isRegularFile(deb)) {
+            for (String tool : List.of(aptGet, aptCache)) {
+                if (!ExternalCommand.available(tool)) {
+                    throw new BootException(tool + ": not found; cannot download " + pkg + " for its kernel modules");
+                }
+            }
+            Path apt = cache.resolve("apt");
+            try {
+                Files.createDirectories(debs);
+            } catch (IOException e) {
+                throw new BootException(debs + ": cannot create: " + e.getMessage());
+            }
+            if (!hasLists(apt)) {
+                ExternalCommand.run(cache, UPDATE_TIMEOUT, aptCommand(aptGet, apt, "update"));
+            }
+            progress.accept("downloading " + m.group(1) + " " + m.group(2) + " again for its kernel modules");
+            ExternalCommand.Result dl = ExternalCommand.run(debs, DOWNLOAD_TIMEOUT,
+                    aptCommand(aptGet, apt, "download", m.group(1) + "=" + m.group(2)));
+            if (dl.exitCode() != 0 || !Files.isRegularFile(deb)) {
+                throw new BootException("apt-get download " + m.group(1) + "=" + m.group(2) + " failed: "
+                        + dl.lastError());
+            }
+            downloaded = true;
+        } else {
+            progress.accept("taking the kernel modules from " + deb);
+        }
+        ModuleExtractor.Result modules = extractModules(deb, kernelName);
+        Path guest = cache.resolve("guest");
+        Properties p = new Properties();
+        p.putAll(c.props());
+        writeModules(guest, modules, p);
+        writeProperties(guest, p);
+        if (downloaded) {
+            clean(debs);
+        }
+        FetchedGuest g = cached();
+        if (g == null) {
+            throw new BootException(guest + ": cached guest is incomplete after adding the modules");
+        }
+        progress.accept("kernel modules added to the cached guest: " + g.modules().size());
+        return g;
     }
 
     private static void clean(Path debs) throws BootException {

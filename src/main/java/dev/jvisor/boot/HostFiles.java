@@ -58,4 +58,17 @@ final class HostFiles {
         }
     }
 
+    /** Deletes a directory tree (cache files only); a missing directory is fine. */
+    static void deleteTree(Path dir) throws BootException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new BootException(dir + ": cannot delete: " + e.getMessage());
+        }
+    }
 }
