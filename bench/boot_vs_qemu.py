@@ -41,6 +41,9 @@ def run_timed(cmd, timeout):
             for m in (MARK_UP, MARK_T0, MARK_T1):
                 if m in line and m not in marks:
                     marks[m] = time.monotonic() - t_start
+            if MARK_T1 in marks:
+                break  # `poweroff -f` only halts (no ACPI): QEMU would stay up, so end it here
+        p.kill()
         p.wait()
     finally:
         killer.cancel()

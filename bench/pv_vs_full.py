@@ -22,13 +22,13 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 while read -r m; do [ -f "$m" ] && insmod "$m" >/dev/null 2>&1; done </lib/modules/jvisor.load
 DEV=/dev/sda; [ -e /dev/vda ] && DEV=/dev/vda
 echo "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) disk $DEV"
-echo "bench: disk start"
+echo "bench: disk start $(cut -d" " -f1 /proc/uptime)"
 yes jvisor-bench | head -c %(bytes)d | dd of=$DEV bs=65536 2>/dev/null; sync
 dd if=$DEV bs=65536 count=%(blocks)d 2>/dev/null | md5sum
-echo "bench: disk end"
-echo "bench: timer start"
+echo "bench: disk end $(cut -d" " -f1 /proc/uptime)"
+echo "bench: timer start $(cut -d" " -f1 /proc/uptime)"
 i=0; while [ $i -lt %(sleeps)d ]; do usleep 1000; i=$((i+1)); done
-echo "bench: timer end"
+echo "bench: timer end $(cut -d" " -f1 /proc/uptime)"
 poweroff -f
 """
 
@@ -46,7 +46,13 @@ def run(kernel, initrd, image, pv, stats):
     for line in p.stdout:
         lines.append(line.rstrip())
         if line.startswith("bench: "):
-            marks[line.strip()[7:]] = time.monotonic() - t0
+            words = line.strip()[7:].split()
+            if len(words) == 3 and words[1] in ("start", "end"):
+                key = words[0] + " " + words[1]
+                marks[key] = time.monotonic() - t0
+                marks["guest " + key] = float(words[2])
+            else:
+                marks[line.strip()[7:]] = time.monotonic() - t0
     p.wait()
     if "timer end" not in marks:
         sys.exit("run (pv=%s) did not finish:\n%s" % (pv, "\n".join(lines[-30:])))
@@ -73,12 +79,15 @@ def main():
         with open(image, "wb") as f:
             f.truncate((a.mib + 8) << 20)
         results[pv] = run(kernel, initrd, image, pv, os.path.join(tmp, "stats-%s.json" % pv))
-    print("%-6s %-34s %10s %10s %12s" % ("mode", "setup", "disk s", "timer s", "exits total"))
+    print("host seconds (wall) and guest seconds (virtual: 1 instruction = 1 ns, idle skipped) per workload")
+    print("%-6s %-34s %9s %9s %9s %9s %12s" % ("mode", "setup", "disk s", "guest s", "timer s", "guest s", "exits total"))
     for pv in (False, True):
         marks, st, info = results[pv]
         total = sum(v["count"] for v in st["exits"].values())
-        print("%-6s %-34s %10.2f %10.2f %12d" % ("pv" if pv else "full", info, marks["disk end"] - marks["disk start"],
-                                                 marks["timer end"] - marks["timer start"], total))
+        print("%-6s %-34s %9.2f %9.2f %9.2f %9.2f %12d" % (
+            "pv" if pv else "full", info, marks["disk end"] - marks["disk start"],
+            marks["guest disk end"] - marks["guest disk start"], marks["timer end"] - marks["timer start"],
+            marks["guest timer end"] - marks["guest timer start"], total))
     print("\nexits by reason (whole run: boot + both workloads)")
     reasons = sorted(set(results[False][1]["exits"]) | set(results[True][1]["exits"]))
     print("%-20s %12s %12s" % ("reason", "full", "pv"))
