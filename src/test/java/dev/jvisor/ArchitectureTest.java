@@ -26,7 +26,7 @@ class ArchitectureTest {
             "boot", Set.of("boot", "bus"),
             "vmm", Set.of("vmm", "cpu", "bus", "devices"),
             "machine", Set.of("machine", "vmm", "cpu", "bus", "devices", "boot"),
-            "cli", Set.of("cli", "machine", "vmm", "boot"));
+            "cli", Set.of("cli", "machine", "vmm", "boot", "cpu"));
 
     private static final Pattern REF = Pattern.compile("\\bdev\\.jvisor\\.([a-z]+)\\b");
 
