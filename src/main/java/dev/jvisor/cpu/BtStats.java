@@ -17,6 +17,7 @@ final class BtStats {
         return switch (op) {
             case 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0x6c, 0x6d, 0x6e, 0x6f -> "IO_INSTRUCTION";
             case 0xf4 -> "HLT";
+            case 0x90 -> "PAUSE"; // F3 90 (plain NOP is translated)
             case 0x1a2 -> "CPUID";
             case 0x130 -> "WRMSR";
             case 0x132 -> "RDMSR";

@@ -50,13 +50,18 @@ class LinuxBootTest {
 
     @BeforeAll
     static void boot() throws Exception {
+        bootWith("interp");
+    }
+
+    /** Boots the guest on the given execution engine; the tests then check its output. */
+    static void bootWith(String accel) throws Exception {
         DefaultGuest guest = DefaultGuest.open();
         Path initrd = Files.createTempFile("jvisor-test-initrd", ".cpio.gz");
         Files.write(initrd, guest.initramfs(INIT, Map.of()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         MachineConfig cfg = new MachineConfig(guest.kernel(), initrd.toString(), DefaultGuest.DEFAULT_CMDLINE + " quiet",
                 128L << 20, true, "stdio", false);
-        PcMachine m = new PcMachine(cfg, out, msg -> { });
+        PcMachine m = new PcMachine(cfg, out, msg -> { }).setAccel(accel);
         vm = m.vm();
         vm.setDeadline(System.nanoTime() + 15L * 60 * 1_000_000_000L);
         Vm.StopReason why = vm.run();
