@@ -17,7 +17,6 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,7 +51,6 @@ final class BtTranslator {
     private static final ClassDesc CD_ALU = ClassDesc.of("dev.jvisor.cpu.Alu");
     private static final ClassDesc CD_MULDIV = ClassDesc.of("dev.jvisor.cpu.MulDiv");
     private static final ClassDesc CD_FAULT = ClassDesc.of("dev.jvisor.cpu.CpuFault");
-    private static final ClassDesc CD_VH = ClassDesc.of("java.lang.invoke.VarHandle");
     private static final ClassDesc CD_INTS = CD_int.arrayType();
     private static final ClassDesc CD_BYTES = CD_byte.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
@@ -527,9 +525,8 @@ final class BtTranslator {
             b.iand();
             ic(0xffc);
             b.if_icmpgt(slow);
-            b.getstatic(CD_VCPU, "LE32", CD_VH);
             ramIndex();
-            b.invokevirtual(CD_VH, "get", MethodTypeDesc.of(CD_int, CD_BYTES, CD_int));
+            b.invokestatic(CD_RT, "ld32", MethodTypeDesc.of(CD_int, CD_BYTES, CD_int));
         } else {
             ramIndex();
             b.baload();
@@ -566,10 +563,9 @@ final class BtTranslator {
                 b.iand();
                 ic(0xffc);
                 b.if_icmpgt(slow);
-                b.getstatic(CD_VCPU, "LE32", CD_VH);
                 ramIndex();
                 b.iload(V);
-                b.invokevirtual(CD_VH, "set", MethodTypeDesc.of(CD_void, CD_BYTES, CD_int, CD_int));
+                b.invokestatic(CD_RT, "st32", MethodTypeDesc.of(CD_void, CD_BYTES, CD_int, CD_int));
             } else {
                 ramIndex();
                 b.iload(V).i2b().bastore();

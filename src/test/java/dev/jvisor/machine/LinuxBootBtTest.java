@@ -1,6 +1,6 @@
 package dev.jvisor.machine;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * The Linux boot of {@link LinuxBootTest} on the binary translator ({@code --accel bt}): the same
@@ -8,9 +8,13 @@ import org.junit.jupiter.api.BeforeAll;
  * blocks wherever the translator handles it.
  */
 class LinuxBootBtTest extends LinuxBootTest {
-    @BeforeAll
-    static void boot() throws Exception {
-        bootWith("bt");
+    @Override
+    String accel() {
+        return "bt";
+    }
+
+    @AfterAll
+    void printStats() {
         System.out.println("[linux-bt]" + vm.vcpu().btStats());
     }
 }
