@@ -35,6 +35,10 @@ public final class Bench implements Callable<Integer> {
     int runs;
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "warm-up runs of the same length (default 3)")
     int warmup;
+    @Option(names = "--accel", paramLabel = "ENGINE", defaultValue = "interp", description = "execution engine: interp (default) or bt")
+    String accel;
+    @Option(names = "--stats", description = "print the binary translator's statistics at the end")
+    boolean stats;
 
     static final int RAM = 8 << 20;
     static final int CODE = 0x100000, ARR = 0x200000, SRC = 0x201000, DST = 0x202000, RESULT = 0x203000,
@@ -44,9 +48,13 @@ public final class Bench implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream out = System.out;
-        Workload w = new Workload();
-        out.printf(Locale.ROOT, "jvisor bench: interpreter, paging on, CPL 3; %d warm-up + %d runs of %,d instructions%n",
-                warmup, runs, instructions);
+        if (!accel.equals("interp") && !accel.equals("bt")) {
+            System.err.println("jvisor: --accel " + accel + ": unknown engine (available: interp, bt)");
+            return 1;
+        }
+        Workload w = new Workload(accel);
+        out.printf(Locale.ROOT, "jvisor bench: %s, paging on, CPL 3; %d warm-up + %d runs of %,d instructions%n",
+                accel.equals("bt") ? "binary translator" : "interpreter", warmup, runs, instructions);
         for (int i = 0; i < warmup; i++) {
             double mips = w.run(instructions);
             out.printf(Locale.ROOT, "  warm-up %d: %.1f MIPS%n", i + 1, mips);
@@ -65,6 +73,9 @@ public final class Bench implements Callable<Integer> {
         Arrays.sort(sorted);
         out.printf(Locale.ROOT, "instructions retired: %,d (%,d loop iterations, result verified)%n", w.vcpu.icount, w.iterations());
         out.printf(Locale.ROOT, "MIPS (median of %d): %.1f  [min %.1f, max %.1f]%n", runs, sorted[runs / 2], sorted[0], sorted[runs - 1]);
+        if (stats) {
+            out.print(w.vcpu.btStats());
+        }
         return 0;
     }
 
@@ -75,7 +86,12 @@ public final class Bench implements Callable<Integer> {
         private String fault;
 
         Workload() {
+            this("interp");
+        }
+
+        Workload(String accel) {
             vcpu = new Vcpu(ram, RAM, RAM, RAM, this::onExit);
+            vcpu.setAccel(accel);
             vcpu.controls.exceptionBitmap = -1; // any exception is a bug in the workload or the CPU
             // identity map of the first 8 MiB with 4 KiB user pages (two page tables)
             for (int t = 0; t < 2; t++) {

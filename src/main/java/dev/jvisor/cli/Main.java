@@ -67,7 +67,7 @@ public final class Main implements Callable<Integer> {
         String append;
         @Option(names = {"--mem", "-m"}, paramLabel = "SIZE", defaultValue = "256M", description = "guest RAM (default 256M)")
         String mem;
-        @Option(names = "--accel", paramLabel = "ENGINE", defaultValue = "interp", description = "execution engine: interp")
+        @Option(names = "--accel", paramLabel = "ENGINE", defaultValue = "interp", description = "execution engine: interp (default) or bt (binary translator)")
         String accel;
         @Option(names = "--icount", description = "deterministic virtual time (one instruction = 1 ns)")
         boolean icount;
@@ -88,8 +88,8 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            if (!accel.equals("interp")) {
-                System.err.println("jvisor: --accel " + accel + ": unknown engine (available: interp)");
+            if (!accel.equals("interp") && !accel.equals("bt")) {
+                System.err.println("jvisor: --accel " + accel + ": unknown engine (available: interp, bt)");
                 return 1;
             }
             MachineConfig config;
@@ -120,7 +120,7 @@ public final class Main implements Callable<Integer> {
                 while (true) {
                     PcMachine machine;
                     try {
-                        machine = new PcMachine(config, out, msg -> System.err.println("jvisor: " + msg));
+                        machine = new PcMachine(config, out, msg -> System.err.println("jvisor: " + msg)).setAccel(accel);
                     } catch (BootException e) {
                         System.err.println("jvisor: " + e.getMessage());
                         return 1;
@@ -176,7 +176,7 @@ public final class Main implements Callable<Integer> {
         }
 
         private static void printStats(Vm vm, double secs, Terminal term) {
-            System.err.print(term.eol(vm.stats().table(vm.vcpu().icount, secs)));
+            System.err.print(term.eol(vm.stats().table(vm.vcpu().icount, secs) + vm.vcpu().btStats()));
         }
     }
 

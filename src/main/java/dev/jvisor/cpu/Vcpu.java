@@ -120,6 +120,8 @@ public final class Vcpu {
     boolean nmiBlocked;
 
     final Interpreter interp;
+    /** The binary translator (--accel bt), or null: interpreter only. */
+    BtEngine bt;
     /** Per-reason exit counts (cheap: plain array on the vCPU thread). */
     public final long[] exitCounts = new long[64];
 
@@ -132,6 +134,31 @@ public final class Vcpu {
         this.decoded = new Insn[(ramSize + 0xfff) >>> 12][];
         this.interp = new Interpreter(this);
         reset();
+    }
+
+    /** Selects the execution engine: "interp" (default) or "bt" (binary translator over the interpreter). */
+    public void setAccel(String engine) {
+        switch (engine) {
+            case "interp" -> bt = null;
+            case "bt" -> {
+                if (bt == null) {
+                    bt = new BtEngine(this);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown engine '" + engine + "' (available: interp, bt)");
+        }
+    }
+
+    /** Executions of a block start before it is translated (bt engine; tests use 1). */
+    public void setBtThreshold(int threshold) {
+        if (bt != null) {
+            bt.threshold = Math.max(1, threshold);
+        }
+    }
+
+    /** The translator's statistics, or "" with the interpreter. */
+    public String btStats() {
+        return bt == null ? "" : bt.stats();
     }
 
     public void setTimeSource(TimeSource source) {
@@ -951,6 +978,9 @@ public final class Vcpu {
         if (decoded[ppn] != null) {
             decoded[ppn] = null;
             interp.codeInvalidated(ppn);
+            if (bt != null) {
+                bt.invalidatePage(ppn);
+            }
         }
     }
 
@@ -964,6 +994,9 @@ public final class Vcpu {
             if (p < decoded.length && decoded[(int) p] != null) {
                 decoded[(int) p] = null;
                 interp.codeInvalidated((int) p);
+                if (bt != null) {
+                    bt.invalidatePage((int) p);
+                }
             }
         }
     }
@@ -1120,6 +1153,9 @@ public final class Vcpu {
                 }
                 continue;
             }
+            if (bt != null && bt.enter()) {
+                continue;
+            }
             interp.step();
         }
     }
@@ -1182,7 +1218,7 @@ public final class Vcpu {
             Thread.onSpinWait();
             return true;
         }
-        long next = icount + 256;
+        long next = icount + (bt != null ? 4096 : 256);
         if (preemptionDeadline < next) {
             next = preemptionDeadline;
         }

@@ -185,6 +185,12 @@ public final class PcMachine implements AutoCloseable {
         c.setEflags(BootEntry.EFLAGS);
     }
 
+    /** Selects the CPU's execution engine before the machine runs: "interp" (default) or "bt" (binary translator). */
+    public PcMachine setAccel(String accel) {
+        vm.vcpu().setAccel(accel);
+        return this;
+    }
+
     public Vm vm() {
         return vm;
     }

@@ -10,7 +10,14 @@ public final class TestCpu {
     private int stopVector;
 
     public TestCpu(int ramSize) {
+        this(ramSize, "interp", 0);
+    }
+
+    /** A test CPU on the given engine ("interp" or "bt"); for bt, blocks translate after btThreshold executions. */
+    public TestCpu(int ramSize, String accel, int btThreshold) {
         cpu = new Vcpu(new byte[ramSize], ramSize, ramSize, ramSize, this::onExit);
+        cpu.setAccel(accel);
+        cpu.setBtThreshold(btThreshold);
         cpu.controls.exceptionBitmap = -1;
         cpu.writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET);
         cpu.setSegment(Segment.CS, 0x08, 0, -1, 0xc09b);
@@ -37,6 +44,11 @@ public final class TestCpu {
             }
             default -> throw new IllegalStateException("unexpected exit " + x.reason);
         }
+    }
+
+    /** Instructions executed in translated code so far (bt engine). */
+    public long translatedInstructions() {
+        return cpu.bt == null ? 0 : cpu.bt.btInsns;
     }
 
     public Vcpu vcpu() {

@@ -37,14 +37,16 @@ class BareMetalTest {
         }
         assertTrue(kernels.size() >= 8, "expected the bare-metal kernels in " + OUT);
         return kernels.stream().flatMap(k -> Stream.of(
-                DynamicTest.dynamicTest(k.getFileName() + " (icount)", () -> runKernel(k, true)),
-                DynamicTest.dynamicTest(k.getFileName() + " (host time)", () -> runKernel(k, false))));
+                DynamicTest.dynamicTest(k.getFileName() + " (icount)", () -> runKernel(k, true, "interp")),
+                DynamicTest.dynamicTest(k.getFileName() + " (host time)", () -> runKernel(k, false, "interp")),
+                DynamicTest.dynamicTest(k.getFileName() + " (icount, --accel bt)", () -> runKernel(k, true, "bt"))));
     }
 
-    static void runKernel(Path kernel, boolean icount) throws Exception {
+    static void runKernel(Path kernel, boolean icount, String accel) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         MachineConfig cfg = new MachineConfig(kernel, null, null, 64L << 20, icount, "stdio", false);
-        PcMachine m = new PcMachine(cfg, out, msg -> { });
+        PcMachine m = new PcMachine(cfg, out, msg -> { }).setAccel(accel);
+        m.vm().vcpu().setBtThreshold(2);
         m.vm().setDeadline(System.nanoTime() + 120_000_000_000L);
         Vm.StopReason why = m.vm().run();
         m.console().flush();

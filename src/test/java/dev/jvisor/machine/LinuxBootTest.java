@@ -16,12 +16,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * Debian's own i386 kernel and busybox, booted with --icount (deterministic time) under full
  * virtualization; an init script runs a set of commands and powers off, and every line of their
  * output is checked. The guest is fetched on first use (apt-get download, private state).
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LinuxBootTest {
     static final String INIT = DefaultGuest.INIT_PROLOGUE + """
             echo "=== uname"
@@ -48,15 +50,25 @@ class LinuxBootTest {
     static String output;
     static Vm vm;
 
+    /** The execution engine the guest boots on (LinuxBootBtTest overrides it). */
+    String accel() {
+        return "interp";
+    }
+
     @BeforeAll
-    static void boot() throws Exception {
+    void boot() throws Exception {
+        bootWith(accel());
+    }
+
+    /** Boots the guest on the given execution engine; the tests then check its output. */
+    static void bootWith(String accel) throws Exception {
         DefaultGuest guest = DefaultGuest.open();
         Path initrd = Files.createTempFile("jvisor-test-initrd", ".cpio.gz");
         Files.write(initrd, guest.initramfs(INIT, Map.of()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         MachineConfig cfg = new MachineConfig(guest.kernel(), initrd.toString(), DefaultGuest.DEFAULT_CMDLINE + " quiet",
                 128L << 20, true, "stdio", false);
-        PcMachine m = new PcMachine(cfg, out, msg -> { });
+        PcMachine m = new PcMachine(cfg, out, msg -> { }).setAccel(accel);
         vm = m.vm();
         vm.setDeadline(System.nanoTime() + 15L * 60 * 1_000_000_000L);
         Vm.StopReason why = vm.run();

@@ -23,7 +23,15 @@ public interface IsaMachine {
 
     /** jvisor's CPU through the CPU branch's test-support class. */
     static IsaMachine jvisor(int ramSize) {
-        TestCpu cpu = new TestCpu(ramSize);
+        return of(new TestCpu(ramSize));
+    }
+
+    /** jvisor's CPU with the binary translator forced on: every block start translates after btThreshold runs. */
+    static IsaMachine jvisorBt(int ramSize, int btThreshold) {
+        return of(new TestCpu(ramSize, "bt", btThreshold));
+    }
+
+    static IsaMachine of(TestCpu cpu) {
         return new IsaMachine() {
             @Override public void write(int addr, byte[] bytes) { cpu.write(addr, bytes); }
             @Override public byte[] read(int addr, int len) { return cpu.read(addr, len); }

@@ -1,0 +1,27 @@
+package dev.jvisor.cpu;
+
+/**
+ * A translated guest block: the superclass of the hidden classes {@link BtTranslator} generates.
+ * {@link #run} executes the block on the vCPU (guest registers in JVM locals, written back at every
+ * exit) and returns the index of the exit it left by; the tables below say what that exit means.
+ */
+abstract class BtBlock {
+    /** Exit kinds. */
+    static final int CHAIN = 0, INDIRECT = 1, END = 2, SMC = 3, FAULT = 4;
+
+    /** Entry EIP (CS base is 0 whenever translated code runs) and the physical address it was translated from. */
+    int eip;
+    int pa;
+    /** SS.B the block was translated for (push/pop width of the stack pointer). */
+    boolean stack32;
+    /** Instructions on the longest path through one pass (the interrupt/preemption budget needed to enter). */
+    int n;
+    /** False once the block's page was written (or the cache flushed): never entered again. */
+    boolean valid = true;
+    /** Per exit: kind, static target EIP (CHAIN), opcode of the instruction not translated (END). */
+    int[] kind, target, op;
+    /** Per exit: the chained successor on the same page, filled by the dispatcher. */
+    BtBlock[] succ;
+
+    abstract int run(Vcpu c);
+}

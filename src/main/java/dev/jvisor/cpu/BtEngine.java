@@ -1,0 +1,241 @@
+package dev.jvisor.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The binary translator's dispatcher and translation cache ({@code --accel bt}).
+ *
+ * <p>Blocks are keyed by the physical address of their first instruction (plus the entry EIP and
+ * SS.B, checked on entry) and kept per physical page. Translated code runs only in 32-bit code with
+ * a flat CS (base 0, 4 GiB limit), TF clear and outside V86; everything else is interpreted.
+ * A block start becomes hot in the interpreter (a counter per branch target and per instruction
+ * after an untranslated one) and is translated on the vCPU thread at the threshold. The
+ * dispatcher then chains blocks: a direct exit to the same page caches its successor; other exits
+ * look the target up again. A block is entered only if the instruction budget to the next
+ * checkpoint (interrupts, preemption timer, stop requests) covers one pass of it.
+ *
+ * <p>Invalidation reuses the CPU's decoded-instruction cache mechanism: a translated page always has
+ * its decoded-code array, so write TLB entries to it are absent and every store to it (CPU or DMA)
+ * reaches {@link #invalidatePage}, which drops all blocks of the page. The cache is bounded by a
+ * block count; at the bound everything is flushed.
+ */
+final class BtEngine {
+    static final int DEFAULT_THRESHOLD = Integer.getInteger("jvisor.bt.threshold", 64);
+    static final int MAX_BLOCKS = Integer.getInteger("jvisor.bt.maxBlocks", 32768);
+
+    private final Vcpu c;
+    private final BtTranslator translator;
+    int threshold = DEFAULT_THRESHOLD;
+    private final Page[] pages;
+    private int liveBlocks;
+    /** Set when a store dropped translated code (read by the store slow paths of translated code). */
+    boolean smc;
+
+    // interpreter-side tracking of block-start candidates
+    private int prevStart = -1;
+
+    // statistics
+    long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, smcExits, faults;
+    final long[] fallbacks = new long[0x400];
+    final long[] callouts = new long[0x400];
+
+    private static final class Page {
+        final int ppn;
+        final BtBlock[] blocks = new BtBlock[4096];
+        final short[] heat = new short[4096];
+        final List<BtBlock> list = new ArrayList<>();
+
+        Page(int ppn) {
+            this.ppn = ppn;
+        }
+    }
+
+    BtEngine(Vcpu c) {
+        this.c = c;
+        this.translator = new BtTranslator(c);
+        this.pages = new Page[c.decoded.length];
+    }
+
+    /**
+     * Runs translated code at the current EIP if there is (or now should be) some. Returns false
+     * when the interpreter should execute the next instruction.
+     */
+    boolean enter() {
+        Vcpu c = this.c;
+        int eip = c.eip;
+        if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1 || (c.flags & (Vcpu.TF | Vcpu.VM)) != 0) {
+            prevStart = -1;
+            return false;
+        }
+        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || !translator.supported(c.interp.in);
+        BtBlock b = lookup(eip, candidate);
+        if (b == null || c.checkpoint - c.icount < b.n) {
+            prevStart = eip;
+            return false;
+        }
+        while (true) {
+            long ic0 = c.icount;
+            int x = b.run(c);
+            btInsns += c.icount - ic0;
+            blockRuns++;
+            switch (b.kind[x]) {
+                case BtBlock.CHAIN -> {
+                    BtBlock nb = b.succ[x];
+                    if (nb == null || !nb.valid || nb.stack32 != c.stack32) {
+                        nb = lookup(c.eip, true);
+                        if (nb != null && ((nb.pa ^ b.pa) & ~0xfff) == 0 && ((nb.eip ^ b.eip) & ~0xfff) == 0 && nb.eip == b.target[x]) {
+                            b.succ[x] = nb;
+                        }
+                    }
+                    b = nb;
+                }
+                case BtBlock.INDIRECT -> b = lookup(c.eip, true);
+                case BtBlock.END -> {
+                    int op = b.op[x];
+                    if (BtStats.calloutReason(op) != null) {
+                        callouts[op]++;
+                    } else {
+                        fallbacks[op]++;
+                    }
+                    b = null;
+                }
+                case BtBlock.SMC -> {
+                    smcExits++;
+                    b = null;
+                }
+                default -> {
+                    faults++;
+                    b = null;
+                }
+            }
+            if (b == null || c.checkpoint - c.icount < b.n) {
+                break;
+            }
+        }
+        prevStart = -1;
+        return true;
+    }
+
+    /** The valid block for eip (counting heat and translating when hot, if candidate), or null. */
+    private BtBlock lookup(int eip, boolean candidate) {
+        Vcpu c = this.c;
+        if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1) {
+            return null;
+        }
+        int e = c.tlbRead[eip >>> 12];
+        if (e == 0) {
+            if (!candidate) {
+                return null;
+            }
+            // fill the TLB as the interpreter's fetch would (a fault is left for the interpreter to raise)
+            try {
+                if (c.translate(eip, false, c.cpl == 3) < 0) {
+                    return null; // code in MMIO
+                }
+            } catch (CpuFault f) {
+                return null;
+            }
+            e = c.tlbRead[eip >>> 12];
+            if (e == 0) {
+                return null;
+            }
+        }
+        int pa = (e & ~0xfff) | (eip & 0xfff);
+        int ppn = pa >>> 12;
+        Page p = pages[ppn];
+        int off = pa & 0xfff;
+        if (p != null) {
+            BtBlock b = p.blocks[off];
+            if (b != null && b.eip == eip && b.stack32 == c.stack32) {
+                return b;
+            }
+        }
+        if (!candidate) {
+            return null;
+        }
+        if (p == null) {
+            p = new Page(ppn);
+            pages[ppn] = p;
+        }
+        int h = p.heat[off];
+        if (h < 0) {
+            return null; // not translatable here
+        }
+        if (h + 1 < threshold) {
+            p.heat[off] = (short) Math.min(h + 1, Short.MAX_VALUE);
+            return null;
+        }
+        return translate(p, pa, eip);
+    }
+
+    private BtBlock translate(Page p, int pa, int eip) {
+        if (liveBlocks >= MAX_BLOCKS) {
+            flushAll();
+            p = new Page(pa >>> 12);
+            pages[pa >>> 12] = p;
+        }
+        long t0 = System.nanoTime();
+        BtBlock b;
+        try {
+            b = translator.translate(pa, eip);
+        } catch (Throwable t) {
+            throw new IllegalStateException("translation failed at " + Integer.toHexString(eip), t);
+        }
+        translateNanos += System.nanoTime() - t0;
+        int off = pa & 0xfff;
+        if (b == null) {
+            untranslatable++;
+            p.heat[off] = -1;
+            return null;
+        }
+        c.codePage(pa >>> 12); // writes to the page now take the slow path and invalidate
+        translated++;
+        liveBlocks++;
+        p.blocks[off] = b;
+        p.list.add(b);
+        p.heat[off] = 0;
+        return b;
+    }
+
+    /** A physical page holding code was written (by the CPU or by DMA): drop its blocks. */
+    void invalidatePage(int ppn) {
+        Page p = pages[ppn];
+        if (p == null) {
+            return;
+        }
+        pages[ppn] = null;
+        if (!p.list.isEmpty()) {
+            smc = true;
+            for (BtBlock b : p.list) {
+                b.valid = false;
+            }
+            invalidatedBlocks += p.list.size();
+            liveBlocks -= p.list.size();
+        }
+    }
+
+    /** Drops every block (the cache bound). */
+    void flushAll() {
+        for (int i = 0; i < pages.length; i++) {
+            Page p = pages[i];
+            if (p != null) {
+                for (BtBlock b : p.list) {
+                    b.valid = false;
+                }
+                pages[i] = null;
+            }
+        }
+        liveBlocks = 0;
+        flushes++;
+    }
+
+    String stats() {
+        return BtStats.format(this, c.icount);
+    }
+
+    static String pct(long a, long b) {
+        return String.format(Locale.ROOT, "%.1f%%", b == 0 ? 0.0 : 100.0 * a / b);
+    }
+}

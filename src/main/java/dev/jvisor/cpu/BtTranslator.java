@@ -1,0 +1,1352 @@
+package dev.jvisor.cpu;
+
+import static java.lang.constant.ConstantDescs.CD_boolean;
+import static java.lang.constant.ConstantDescs.CD_byte;
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassHierarchyResolver;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Guest block to JVM bytecode (DESIGN.md section 4). A block is a straight trace of instructions
+ * within one 4 KiB physical page, starting at a physical address, decoded with the shared
+ * {@link Decoder}. Conditional branches leave the trace as side exits, become forward jumps when
+ * their target is later in the trace, or a real JVM back-edge (with an instruction-budget check)
+ * when they go back to the block start. The block ends at an unconditional transfer, at the page
+ * end, at a size limit, or just before an instruction it does not translate (the interpreter runs
+ * that one: a fallback, or a callout for sensitive instructions).
+ *
+ * <p>Generated shape: one hidden class (in this package, not STRONG, so it can unload) extending
+ * {@link BtBlock}; its {@code run(Vcpu)} keeps the eight registers and the lazy-flags record
+ * (operation, operands, result, size) in JVM locals and writes them back at a shared exit. The
+ * static flag state is tracked while emitting, so CMP/TEST/SUB/DEC followed by Jcc/SETcc/CMOVcc
+ * become direct JVM compares, and flag records overwritten in the block are dead stores for C2.
+ * Memory accesses inline the TLB hit path; the slow path calls the CPU. Every instruction commits
+ * its register and flag effects after its last access that can fault, so a {@link CpuFault} caught
+ * by the method's handler finds the locals exactly as of the faulting instruction's start: the
+ * handler writes them back, sets EIP and icount as the interpreter would, and delivers the fault.
+ */
+final class BtTranslator {
+    static final int MAX_INSNS = 40;
+    /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
+    static final int MAX_CODE = 7000;
+
+    private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    private static final ClassDesc CD_VCPU = ClassDesc.of("dev.jvisor.cpu.Vcpu");
+    private static final ClassDesc CD_BLOCK = ClassDesc.of("dev.jvisor.cpu.BtBlock");
+    private static final ClassDesc CD_RT = ClassDesc.of("dev.jvisor.cpu.BtRt");
+    private static final ClassDesc CD_ALU = ClassDesc.of("dev.jvisor.cpu.Alu");
+    private static final ClassDesc CD_MULDIV = ClassDesc.of("dev.jvisor.cpu.MulDiv");
+    private static final ClassDesc CD_FAULT = ClassDesc.of("dev.jvisor.cpu.CpuFault");
+    private static final ClassDesc CD_INTS = CD_int.arrayType();
+    private static final ClassDesc CD_BYTES = CD_byte.arrayType();
+    private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
+    private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
+    private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
+    private static final ClassFile CF = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
+            ClassHierarchyResolver.defaultResolver().orElse(ClassHierarchyResolver.ofClassLoading(BtTranslator.class.getClassLoader()))));
+
+    // local variable slots of run(Vcpu)
+    private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
+            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26;
+    // static flag state: a known lazy op (Alu.OP_*), or
+    private static final int ST_IN_C = -2, ST_DYN = -1;
+
+    private static final class PageEnd extends RuntimeException {
+        PageEnd() {
+            super(null, null, false, false);
+        }
+    }
+
+    private static final PageEnd PAGE_END = new PageEnd();
+
+    private final Vcpu c;
+
+    BtTranslator(Vcpu c) {
+        this.c = c;
+    }
+
+    // ---- per-translation state ----
+    private CodeBuilder b;
+    private List<Insn> insns;
+    private int[] eips;
+    private Label[] labels;
+    private int[] labelSt, labelSize;
+    private int st, stSize;
+    private int written;
+    private final List<int[]> exits = new ArrayList<>();
+    private final List<Runnable> stubs = new ArrayList<>();
+    private Label common, head;
+    private int startEip;
+    private int endOp;
+    private boolean insnStores;
+
+    /** The result of a translation attempt, for the engine's statistics. */
+    int lastEndOp;
+
+    /**
+     * Translates the block at physical address pa (entered at eip). Returns null when its first
+     * instruction is not translatable.
+     */
+    BtBlock translate(int pa, int eip) throws Throwable {
+        int max = MAX_INSNS;
+        while (true) {
+            if (!decode(pa, eip, max)) {
+                return null;
+            }
+            byte[] bytes = generate();
+            if (codeLength(bytes) <= MAX_CODE || max <= 2) {
+                MethodHandles.Lookup hl = LOOKUP.defineHiddenClass(bytes, true);
+                BtBlock blk = (BtBlock) hl.findConstructor(hl.lookupClass(), MethodType.methodType(void.class)).invoke();
+                blk.eip = eip;
+                blk.pa = pa;
+                blk.stack32 = c.stack32;
+                blk.n = insns.size();
+                int nx = exits.size();
+                blk.kind = new int[nx];
+                blk.target = new int[nx];
+                blk.op = new int[nx];
+                blk.succ = new BtBlock[nx];
+                for (int i = 0; i < nx; i++) {
+                    blk.kind[i] = exits.get(i)[0];
+                    blk.target[i] = exits.get(i)[1];
+                    blk.op[i] = exits.get(i)[2];
+                }
+                lastEndOp = endOp;
+                return blk;
+            }
+            max = insns.size() / 2;
+        }
+    }
+
+    private static int codeLength(byte[] bytes) {
+        ClassModel cm = ClassFile.of().parse(bytes);
+        for (MethodModel m : cm.methods()) {
+            if (m.methodName().equalsString("run")) {
+                return m.findAttribute(java.lang.classfile.Attributes.code()).map(CodeAttribute::codeLength).orElse(0);
+            }
+        }
+        return 0;
+    }
+
+    // =====================================================================================
+    // Block formation
+    // =====================================================================================
+
+    private boolean decode(int pa, int eip, int max) {
+        insns = new ArrayList<>();
+        List<Integer> e = new ArrayList<>();
+        byte[] ram = c.ram;
+        int page = pa & ~0xfff;
+        int off = pa & 0xfff;
+        int cur = eip;
+        endOp = -1;
+        while (insns.size() < max) {
+            Insn in = new Insn();
+            final int start = off;
+            try {
+                Decoder.decode(n -> {
+                    if (start + n >= 4096) {
+                        throw PAGE_END;
+                    }
+                    return ram[page + start + n] & 0xff;
+                }, true, in);
+            } catch (PageEnd | CpuFault x) {
+                endOp = 0x3ff; // crosses the page (or too long): the interpreter takes it
+                break;
+            }
+            if (!supported(in)) {
+                endOp = in.op & 0xffff;
+                break;
+            }
+            insns.add(in);
+            e.add(cur);
+            cur += in.length;
+            off += in.length;
+            if (endsBlock(in) || off >= 4096) {
+                break;
+            }
+        }
+        if (insns.isEmpty()) {
+            return false;
+        }
+        eips = new int[insns.size() + 1];
+        for (int i = 0; i < insns.size(); i++) {
+            eips[i] = e.get(i);
+        }
+        eips[insns.size()] = cur;
+        startEip = eip;
+        return true;
+    }
+
+    private static boolean endsBlock(Insn in) {
+        int op = in.op;
+        return op == 0xe8 || op == 0xe9 || op == 0xeb || op == 0xc2 || op == 0xc3
+                || (op == 0xff && (in.regField == 2 || in.regField == 4));
+    }
+
+    /** Whether the translator handles this decoded instruction (32-bit code, flat CS). */
+    boolean supported(Insn in) {
+        int op = in.op;
+        if (op > 0x1ff || (in.prefixes & Insn.P_LOCK) != 0) {
+            return false;
+        }
+        if (in.hasModrm && in.mod != 3 && in.adSize != 4) {
+            return false;
+        }
+        boolean os4 = in.opSize == 4;
+        boolean mem = in.hasModrm && in.mod != 3;
+        if (op < 0x40) {
+            return (op & 7) < 6;
+        }
+        if (op >= 0x40 && op <= 0x4f) {
+            return true;
+        }
+        if (op >= 0x50 && op <= 0x5f) {
+            return os4 && c.stack32;
+        }
+        if (op >= 0x70 && op <= 0x7f) {
+            return os4;
+        }
+        if (op >= 0xb0 && op <= 0xbf) {
+            return true;
+        }
+        if (op >= 0x140 && op <= 0x14f || op >= 0x190 && op <= 0x19f) {
+            return true;
+        }
+        if (op >= 0x180 && op <= 0x18f) {
+            return os4;
+        }
+        return switch (op) {
+            case 0x68, 0x6a -> os4 && c.stack32;
+            case 0x69, 0x6b, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b,
+                    0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0xa8, 0xa9, 0x1af, 0x1b6, 0x1b7, 0x1be, 0x1bf -> true;
+            case 0x8d -> mem;
+            case 0x90 -> (in.prefixes & Insn.P_REP) == 0;
+            case 0xa0, 0xa1, 0xa2, 0xa3 -> in.adSize == 4;
+            case 0xc0, 0xc1 -> (in.imm & 31) != 0;
+            case 0xd0, 0xd1 -> true;
+            case 0xd2, 0xd3 -> !mem;
+            case 0xc2, 0xc3, 0xc9, 0xe8 -> os4 && c.stack32;
+            case 0xe9, 0xeb -> os4;
+            case 0xc6, 0xc7 -> in.regField == 0;
+            case 0xf6, 0xf7 -> in.regField <= 3;
+            case 0xfe -> in.regField <= 1;
+            case 0xff -> in.regField <= 1 || ((in.regField == 2 || in.regField == 4 || in.regField == 6) && os4 && c.stack32);
+            default -> false;
+        };
+    }
+
+    // =====================================================================================
+    // Class generation
+    // =====================================================================================
+
+    private byte[] generate() {
+        exits.clear();
+        return CF.build(ClassDesc.of("dev.jvisor.cpu.BtGen"), cb -> {
+            cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
+            cb.withSuperclass(CD_BLOCK);
+            cb.withMethodBody("<init>", MethodTypeDesc.of(CD_void), ClassFile.ACC_PUBLIC,
+                    ib -> ib.aload(0).invokespecial(CD_BLOCK, "<init>", MethodTypeDesc.of(CD_void)).return_());
+            cb.withMethodBody("run", MethodTypeDesc.of(CD_int, CD_VCPU), ClassFile.ACC_FINAL, this::body);
+        });
+    }
+
+    private void body(CodeBuilder code) {
+        this.b = code;
+        stubs.clear();
+        written = 0;
+        int n = insns.size();
+        labels = new Label[n + 1];
+        labelSt = new int[n + 1];
+        labelSize = new int[n + 1];
+        for (int i = 0; i <= n; i++) {
+            labels[i] = b.newLabel();
+            labelSt[i] = Integer.MIN_VALUE;
+        }
+        common = b.newLabel();
+        head = b.newLabel();
+        // prologue: registers and an empty flags record (FOP -1: the record is in the Vcpu)
+        for (int r = 0; r < 8; r++) {
+            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+            ic(r);
+            b.iaload().istore(R0 + r);
+        }
+        ic(-1);
+        b.istore(FOP);
+        for (int s : new int[] {FA, FB, FRES, FMASK, LIN, E, V, T, T2, SMC, XEIP, XIDX}) {
+            b.iconst_0().istore(s);
+        }
+        ic(startEip);
+        b.istore(REIP);
+        b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        Label tryStart = b.newLabel();
+        Label tryEnd = b.newLabel();
+        Label handler = b.newLabel();
+        b.labelBinding(tryStart);
+        b.labelBinding(head);
+        st = hasBackEdge() ? ST_DYN : ST_IN_C;
+        boolean reachable = true;
+        for (int i = 0; i < n; i++) {
+            if (labelSt[i] != Integer.MIN_VALUE) {
+                if (!reachable) {
+                    st = labelSt[i];
+                    stSize = labelSize[i];
+                } else if (st != labelSt[i] || (st > 0 && stSize != labelSize[i])) {
+                    st = ST_DYN;
+                }
+                reachable = true;
+            }
+            b.labelBinding(labels[i]);
+            if (!reachable) {
+                continue; // dead code after an unconditional exit (cannot happen: the trace ends there)
+            }
+            reachable = insn(i, insns.get(i));
+        }
+        b.labelBinding(labels[n]);
+        if (reachable) {
+            if (endOp >= 0 && endOp != 0x3ff) {
+                exitTo(eips[n], BtBlock.END, endOp);
+            } else {
+                exitTo(eips[n], BtBlock.CHAIN, 0);
+            }
+        }
+        b.labelBinding(tryEnd);
+        for (int i = 0; i < stubs.size(); i++) {
+            stubs.get(i).run();
+        }
+        // shared exit: write back, EIP, icount; return the exit index
+        b.labelBinding(common);
+        writeBack();
+        b.aload(C).iload(XEIP).putfield(CD_VCPU, "eip", CD_int);
+        b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
+        b.iload(XIDX).ireturn();
+        // fault handler: the locals hold the state as of the faulting instruction's start
+        b.labelBinding(handler);
+        b.astore(EXC);
+        writeBack();
+        b.aload(C).iload(REIP).putfield(CD_VCPU, "eip", CD_int);
+        b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
+        b.aload(C).aload(EXC).invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_void, CD_VCPU, CD_FAULT));
+        ic(addExit(BtBlock.FAULT, 0, 0));
+        b.ireturn();
+        b.exceptionCatch(tryStart, tryEnd, handler, CD_FAULT);
+    }
+
+    /** Whether some branch goes back to the block start (then the flags record at the start is dynamic). */
+    private boolean hasBackEdge() {
+        for (int i = 0; i < insns.size(); i++) {
+            Insn in = insns.get(i);
+            int op = in.op;
+            int next = eips[i + 1];
+            int t;
+            if (op >= 0x70 && op <= 0x7f || op == 0xeb) {
+                t = next + (byte) in.imm;
+            } else if (op >= 0x180 && op <= 0x18f || op == 0xe8 || op == 0xe9) {
+                t = next + in.imm;
+            } else {
+                continue;
+            }
+            if (t == startEip) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void writeBack() {
+        for (int r = 0; r < 8; r++) {
+            if ((written & (1 << r)) != 0) {
+                b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+                ic(r);
+                b.iload(R0 + r).iastore();
+            }
+        }
+        Label skip = b.newLabel();
+        b.iload(FOP).iflt(skip);
+        storeRecord();
+        b.labelBinding(skip);
+    }
+
+    private void storeRecord() {
+        b.aload(C).iload(FOP).putfield(CD_VCPU, "lfOp", CD_int);
+        b.aload(C).iload(FA).putfield(CD_VCPU, "lfA", CD_int);
+        b.aload(C).iload(FB).putfield(CD_VCPU, "lfB", CD_int);
+        b.aload(C).iload(FRES).putfield(CD_VCPU, "lfRes", CD_int);
+        b.aload(C).iload(FMASK).putfield(CD_VCPU, "lfMask", CD_int);
+    }
+
+    private int addExit(int kind, int target, int op) {
+        exits.add(new int[] {kind, target, op});
+        return exits.size() - 1;
+    }
+
+    /** Leaves the block for a static EIP. */
+    private void exitTo(int eip, int kind, int op) {
+        int x = addExit(kind, eip, op);
+        ic(eip);
+        b.istore(XEIP);
+        ic(x);
+        b.istore(XIDX);
+        b.goto_(common);
+    }
+
+    /** Leaves the block for the EIP on the stack. */
+    private void exitIndirect() {
+        b.istore(XEIP);
+        ic(addExit(BtBlock.INDIRECT, 0, 0));
+        b.istore(XIDX);
+        b.goto_(common);
+    }
+
+    private void ic(int v) {
+        b.loadConstant(v);
+    }
+
+    // =====================================================================================
+    // Operands
+    // =====================================================================================
+
+    private void ldReg(int size, int r) {
+        if (size == 4) {
+            b.iload(R0 + r);
+        } else if (size == 2) {
+            b.iload(R0 + r);
+            ic(0xffff);
+            b.iand();
+        } else if (r < 4) {
+            b.iload(R0 + r);
+            ic(0xff);
+            b.iand();
+        } else {
+            b.iload(R0 + r - 4);
+            ic(8);
+            b.iushr();
+            ic(0xff);
+            b.iand();
+        }
+    }
+
+    /** Stores the value on the stack into a register of the size (partial registers merged). */
+    private void stReg(int size, int r) {
+        if (size == 4) {
+            b.istore(R0 + r);
+            written |= 1 << r;
+        } else if (size == 2) {
+            ic(0xffff);
+            b.iand().iload(R0 + r);
+            ic(0xffff0000);
+            b.iand().ior().istore(R0 + r);
+            written |= 1 << r;
+        } else if (r < 4) {
+            ic(0xff);
+            b.iand().iload(R0 + r);
+            ic(~0xff);
+            b.iand().ior().istore(R0 + r);
+            written |= 1 << r;
+        } else {
+            ic(0xff);
+            b.iand();
+            ic(8);
+            b.ishl().iload(R0 + r - 4);
+            ic(~0xff00);
+            b.iand().ior().istore(R0 + r - 4);
+            written |= 1 << (r - 4);
+        }
+    }
+
+    private void ea(Insn in) {
+        ic(in.disp);
+        if (in.base >= 0) {
+            b.iload(R0 + in.base).iadd();
+        }
+        if (in.index >= 0) {
+            b.iload(R0 + in.index);
+            if (in.scale != 0) {
+                ic(in.scale);
+                b.ishl();
+            }
+            b.iadd();
+        }
+    }
+
+    /** LIN = linear address of seg:(offset on stack) for a read (or write) of size bytes (segment checks). */
+    private void lin(int seg, int size, boolean write) {
+        b.istore(LIN);
+        b.aload(C);
+        ic(seg);
+        b.iload(LIN);
+        ic(size);
+        b.invokevirtual(CD_VCPU, write ? "linWrite" : "linRead", MT_I_III);
+        b.istore(LIN);
+    }
+
+    private void linE(Insn in, int size, boolean write) {
+        ea(in);
+        lin(in.seg(), size, write);
+    }
+
+    private static int mask(int size) {
+        return size == 4 ? -1 : size == 2 ? 0xffff : 0xff;
+    }
+
+    private static int sign(int size) {
+        return size == 4 ? 0x80000000 : size == 2 ? 0x8000 : 0x80;
+    }
+
+    /** Pushes the value at LIN (zero-extended): TLB hit path inline, the CPU's accessor otherwise. */
+    private void load(int size) {
+        if (size == 2) {
+            b.aload(C).iload(LIN).invokevirtual(CD_VCPU, "readLin16", MT_I_I);
+            return;
+        }
+        Label slow = b.newLabel();
+        Label done = b.newLabel();
+        b.aload(C).getfield(CD_VCPU, "tlbRead", CD_INTS).iload(LIN);
+        ic(12);
+        b.iushr().iaload().istore(E);
+        b.iload(E).ifeq(slow);
+        if (size == 4) {
+            b.iload(LIN);
+            ic(0xfff);
+            b.iand();
+            ic(0xffc);
+            b.if_icmpgt(slow);
+            ramIndex();
+            b.invokestatic(CD_RT, "ld32", MethodTypeDesc.of(CD_int, CD_BYTES, CD_int));
+        } else {
+            ramIndex();
+            b.baload();
+            ic(0xff);
+            b.iand();
+        }
+        b.goto_(done);
+        b.labelBinding(slow);
+        b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : "readLin8", MT_I_I);
+        b.labelBinding(done);
+    }
+
+    private void ramIndex() {
+        b.aload(C).getfield(CD_VCPU, "ram", CD_BYTES).iload(E);
+        ic(~0xfff);
+        b.iand().iload(LIN);
+        ic(0xfff);
+        b.iand().ior();
+    }
+
+    /** Stores V at LIN: TLB hit path inline; the slow path notes self-modifying code in SMC. */
+    private void store(int size) {
+        insnStores = true;
+        Label slow = b.newLabel();
+        Label done = b.newLabel();
+        if (size != 2) {
+            b.aload(C).getfield(CD_VCPU, "tlbWrite", CD_INTS).iload(LIN);
+            ic(12);
+            b.iushr().iaload().istore(E);
+            b.iload(E).ifeq(slow);
+            if (size == 4) {
+                b.iload(LIN);
+                ic(0xfff);
+                b.iand();
+                ic(0xffc);
+                b.if_icmpgt(slow);
+                ramIndex();
+                b.iload(V);
+                b.invokestatic(CD_RT, "st32", MethodTypeDesc.of(CD_void, CD_BYTES, CD_int, CD_int));
+            } else {
+                ramIndex();
+                b.iload(V).i2b().bastore();
+            }
+            b.goto_(done);
+        }
+        b.labelBinding(slow);
+        b.aload(C).iload(LIN).iload(V).invokestatic(CD_RT, size == 4 ? "wr32" : size == 2 ? "wr16" : "wr8", MT_WR);
+        b.iload(SMC).ior().istore(SMC);
+        b.labelBinding(done);
+    }
+
+    private void probe(int size) {
+        b.aload(C).iload(LIN);
+        ic(size);
+        b.invokestatic(CD_RT, "probeWrite", MethodTypeDesc.of(CD_void, CD_VCPU, CD_int, CD_int));
+    }
+
+    /** Pushes the E operand (register or memory) of the size. */
+    private void loadE(Insn in, int size) {
+        if (in.mod == 3) {
+            ldReg(size, in.rm);
+        } else {
+            linE(in, size, false);
+            load(size);
+        }
+    }
+
+    // =====================================================================================
+    // Flags
+    // =====================================================================================
+
+    /** Materializes the lazy record in the Vcpu (for helpers and generic condition evaluation). */
+    private void sync() {
+        if (st == ST_IN_C) {
+            return;
+        }
+        if (st == ST_DYN) {
+            Label skip = b.newLabel();
+            b.iload(FOP).iflt(skip);
+            storeRecord();
+            ic(-1);
+            b.istore(FOP);
+            b.labelBinding(skip);
+        } else {
+            storeRecord();
+            ic(-1);
+            b.istore(FOP);
+        }
+        st = ST_IN_C;
+    }
+
+    /** Sets the record from T (a), T2 (b) and V (result). */
+    private void setFlags(int op, int size) {
+        b.iload(T).istore(FA);
+        b.iload(T2).istore(FB);
+        b.iload(V).istore(FRES);
+        ic(op);
+        b.istore(FOP);
+        ic(sign(size));
+        b.istore(FMASK);
+        st = op;
+        stSize = size;
+    }
+
+    /** Before INC/DEC: CF of the current record goes into the flags word (Alu.saveCarry). */
+    private void saveCarry() {
+        if (st == Alu.OP_INC || st == Alu.OP_DEC) {
+            return;
+        }
+        if (st == Alu.OP_ADD || st == Alu.OP_SUB || st == Alu.OP_LOGIC) {
+            b.aload(C).aload(C).getfield(CD_VCPU, "flags", CD_int);
+            ic(~Vcpu.CF);
+            b.iand();
+            if (st != Alu.OP_LOGIC) {
+                b.iload(FA).iload(FB).iload(FRES).iload(FMASK);
+                b.invokestatic(CD_RT, st == Alu.OP_ADD ? "cfAdd" : "cfSub", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int));
+                b.ior();
+            }
+            b.putfield(CD_VCPU, "flags", CD_int);
+            return;
+        }
+        sync();
+        b.aload(C).invokestatic(CD_ALU, "saveCarry", MethodTypeDesc.of(CD_void, CD_VCPU));
+    }
+
+    private void signExt(int size) {
+        if (size == 1) {
+            b.i2b();
+        } else if (size == 2) {
+            b.i2s();
+        }
+    }
+
+    /** Branches to t when condition cc holds (SDM B.1.4.7), falls through otherwise. */
+    private void cond(int cc, Label t) {
+        if (st == Alu.OP_SUB) {
+            switch (cc) {
+                case 2, 3, 6, 7 -> {
+                    b.iload(FA);
+                    if (stSize == 4) {
+                        ic(0x80000000);
+                        b.ixor();
+                    }
+                    b.iload(FB);
+                    if (stSize == 4) {
+                        ic(0x80000000);
+                        b.ixor();
+                    }
+                    switch (cc) {
+                        case 2 -> b.if_icmplt(t);
+                        case 3 -> b.if_icmpge(t);
+                        case 6 -> b.if_icmple(t);
+                        default -> b.if_icmpgt(t);
+                    }
+                    return;
+                }
+                case 12, 13, 14, 15 -> {
+                    b.iload(FA);
+                    signExt(stSize);
+                    b.iload(FB);
+                    signExt(stSize);
+                    switch (cc) {
+                        case 12 -> b.if_icmplt(t);
+                        case 13 -> b.if_icmpge(t);
+                        case 14 -> b.if_icmple(t);
+                        default -> b.if_icmpgt(t);
+                    }
+                    return;
+                }
+                default -> { }
+            }
+        }
+        if (st == Alu.OP_LOGIC) {
+            switch (cc) {
+                case 0, 2 -> {
+                    return; // OF = CF = 0
+                }
+                case 1, 3 -> {
+                    b.goto_(t);
+                    return;
+                }
+                case 6 -> {
+                    b.iload(FRES).ifeq(t);
+                    return;
+                }
+                case 7 -> {
+                    b.iload(FRES).ifne(t);
+                    return;
+                }
+                case 12, 13, 14, 15 -> { // OF = 0: SF, !SF, ZF|SF, !ZF&!SF
+                    b.iload(FRES);
+                    signExt(stSize);
+                    switch (cc) {
+                        case 12 -> b.iflt(t);
+                        case 13 -> b.ifge(t);
+                        case 14 -> b.ifle(t);
+                        default -> b.ifgt(t);
+                    }
+                    return;
+                }
+                default -> { }
+            }
+        }
+        if (st > 0) {
+            switch (cc) {
+                case 4 -> {
+                    b.iload(FRES).ifeq(t);
+                    return;
+                }
+                case 5 -> {
+                    b.iload(FRES).ifne(t);
+                    return;
+                }
+                case 8, 9 -> {
+                    b.iload(FRES);
+                    ic(sign(stSize));
+                    b.iand();
+                    if (cc == 8) {
+                        b.ifne(t);
+                    } else {
+                        b.ifeq(t);
+                    }
+                    return;
+                }
+                default -> { }
+            }
+        }
+        sync();
+        b.aload(C);
+        ic(cc);
+        b.invokestatic(CD_ALU, "cond", MethodTypeDesc.of(CD_boolean, CD_VCPU, CD_int));
+        b.ifne(t);
+    }
+
+    /** V = a (T) op b (T2) for ALU op 0-7 (flags committed later by aluFlags, except ADC/SBB which use the Vcpu). */
+    private void aluCompute(int op, int size) {
+        if (op == 2 || op == 3) {
+            sync();
+            b.aload(C);
+            ic(op);
+            b.iload(T).iload(T2);
+            ic(size);
+            b.invokestatic(CD_ALU, "alu", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
+            b.istore(V);
+            return;
+        }
+        b.iload(T).iload(T2);
+        switch (op) {
+            case 0 -> b.iadd();
+            case 1 -> b.ior();
+            case 4 -> b.iand();
+            case 6 -> b.ixor();
+            default -> b.isub();
+        }
+        if (size != 4 && (op == 0 || op == 5 || op == 7)) {
+            ic(mask(size));
+            b.iand();
+        }
+        b.istore(V);
+    }
+
+    private void aluFlags(int op, int size) {
+        switch (op) {
+            case 0 -> setFlags(Alu.OP_ADD, size);
+            case 5, 7 -> setFlags(Alu.OP_SUB, size);
+            case 1, 4, 6 -> setFlags(Alu.OP_LOGIC, size);
+            default -> { } // ADC/SBB: already in the Vcpu
+        }
+    }
+
+    // =====================================================================================
+    // Instructions
+    // =====================================================================================
+
+    /** Emits instruction i; returns whether execution can fall through to the next one. */
+    private boolean insn(int i, Insn in) {
+        int op = in.op;
+        int next = eips[i + 1];
+        insnStores = false;
+        ic(eips[i]);
+        b.istore(REIP);
+        int size = in.opSize;
+        if (op < 0x40) {
+            aluRow(in, op);
+        } else if (op <= 0x4f) {
+            int r = op & 7;
+            ldReg(size, r);
+            b.istore(T);
+            incDec(op < 0x48, size);
+            b.iload(V);
+            stReg(size, r);
+        } else if (op <= 0x57) {
+            ldReg(4, op & 7);
+            b.istore(V);
+            push();
+        } else if (op <= 0x5f) {
+            pop();
+            b.iload(V);
+            stReg(4, op & 7);
+        } else if (op == 0x68 || op == 0x6a) {
+            ic(op == 0x6a ? (byte) in.imm : in.imm);
+            b.istore(V);
+            push();
+        } else if (op == 0x69 || op == 0x6b || op == 0x1af) {
+            if (op == 0x1af) {
+                loadE(in, size);
+                b.istore(T2);
+                ldReg(size, in.regField);
+                b.istore(T);
+            } else {
+                loadE(in, size);
+                b.istore(T);
+                ic(op == 0x6b ? (byte) in.imm : in.imm);
+                b.istore(T2);
+            }
+            sync();
+            b.aload(C).iload(T).iload(T2);
+            ic(size);
+            b.invokestatic(CD_MULDIV, "imul2", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int));
+            stReg(size, in.regField);
+        } else if (op <= 0x7f && op >= 0x70 || op >= 0x180 && op <= 0x18f) {
+            int rel = op < 0x80 ? (byte) in.imm : in.imm;
+            tick(i, next);
+            branch(op & 15, next + rel, i);
+            return true;
+        } else if (op >= 0x80 && op <= 0x83) {
+            int sz = (op & 1) == 0 ? 1 : size;
+            int imm = (op == 0x83 ? (byte) in.imm : in.imm) & mask(sz);
+            aluE(in, in.regField, sz, () -> ic(imm));
+        } else if (op == 0x84 || op == 0x85 || op == 0xa8 || op == 0xa9 || ((op == 0xf6 || op == 0xf7) && in.regField < 2)) {
+            int sz = (op & 1) == 0 ? 1 : size;
+            if (op == 0xa8 || op == 0xa9) {
+                ldReg(sz, 0);
+            } else {
+                loadE(in, sz);
+            }
+            b.istore(T);
+            if (op == 0x84 || op == 0x85) {
+                ldReg(sz, in.regField);
+            } else {
+                ic(in.imm & mask(sz));
+            }
+            b.istore(T2);
+            b.iload(T).iload(T2).iand().istore(V);
+            setFlags(Alu.OP_LOGIC, sz);
+        } else if (op == 0x86 || op == 0x87) {
+            int sz = op == 0x86 ? 1 : size;
+            if (in.mod == 3) {
+                ldReg(sz, in.rm);
+                b.istore(T);
+                ldReg(sz, in.regField);
+                stReg(sz, in.rm);
+                b.iload(T);
+                stReg(sz, in.regField);
+            } else {
+                linE(in, sz, true);
+                probe(sz);
+                load(sz);
+                b.istore(T);
+                ldReg(sz, in.regField);
+                b.istore(V);
+                store(sz);
+                b.iload(T);
+                stReg(sz, in.regField);
+            }
+        } else if (op >= 0x88 && op <= 0x8b) {
+            int sz = (op & 1) == 0 ? 1 : size;
+            if (op <= 0x89) {
+                ldReg(sz, in.regField);
+                storeE(in, sz);
+            } else {
+                loadE(in, sz);
+                stReg(sz, in.regField);
+            }
+        } else if (op == 0x8d) {
+            ea(in);
+            stReg(size, in.regField);
+        } else if (op == 0x90) {
+            // NOP
+        } else if (op <= 0x97 && op > 0x90) {
+            int r = op & 7;
+            ldReg(size, r);
+            b.istore(T);
+            ldReg(size, 0);
+            stReg(size, r);
+            b.iload(T);
+            stReg(size, 0);
+        } else if (op == 0x98) {
+            if (size == 4) {
+                b.iload(R0).i2s();
+                stReg(4, 0);
+            } else {
+                b.iload(R0).i2b();
+                stReg(2, 0);
+            }
+        } else if (op == 0x99) {
+            if (size == 4) {
+                b.iload(R0);
+                ic(31);
+                b.ishr();
+                stReg(4, Vcpu.EDX);
+            } else {
+                b.iload(R0).i2s();
+                ic(15);
+                b.ishr();
+                stReg(2, Vcpu.EDX);
+            }
+        } else if (op >= 0xa0 && op <= 0xa3) {
+            int sz = (op & 1) == 0 ? 1 : size;
+            int seg = in.segOverride >= 0 ? in.segOverride : Segment.DS;
+            ic(in.disp);
+            lin(seg, sz, op >= 0xa2);
+            if (op <= 0xa1) {
+                load(sz);
+                stReg(sz, 0);
+            } else {
+                ldReg(sz, 0);
+                b.istore(V);
+                store(sz);
+            }
+        } else if (op >= 0xb0 && op <= 0xbf) {
+            ic(in.imm);
+            if (op < 0xb8) {
+                stReg(1, op & 7);
+            } else {
+                stReg(size, op & 7);
+            }
+        } else if (op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+            int sz = (op & 1) == 0 ? 1 : size;
+            shift(in, sz, op);
+        } else if (op == 0xc2 || op == 0xc3) {
+            ic(0);
+            b.iload(R0 + Vcpu.ESP);
+            b.iadd();
+            lin(Segment.SS, 4, false);
+            load(4);
+            b.istore(T);
+            b.iinc(R0 + Vcpu.ESP, 4 + (op == 0xc2 ? in.imm : 0));
+            written |= 1 << Vcpu.ESP;
+            tick(i, next);
+            b.iload(T);
+            exitIndirect();
+            return false;
+        } else if (op == 0xc6 || op == 0xc7) {
+            int sz = op == 0xc6 ? 1 : size;
+            ic(in.imm & mask(sz));
+            storeE(in, sz);
+        } else if (op == 0xc9) { // LEAVE
+            b.iload(R0 + Vcpu.EBP).istore(T);
+            b.iload(T);
+            lin(Segment.SS, 4, false);
+            load(4);
+            b.istore(V);
+            b.iload(T);
+            ic(4);
+            b.iadd();
+            stReg(4, Vcpu.ESP);
+            b.iload(V);
+            stReg(4, Vcpu.EBP);
+        } else if (op == 0xe8) {
+            ic(next);
+            b.istore(V);
+            push();
+            tick(i, next);
+            jump(next + in.imm, i);
+            return false;
+        } else if (op == 0xe9 || op == 0xeb) {
+            tick(i, next);
+            jump(next + (op == 0xeb ? (byte) in.imm : in.imm), i);
+            return false;
+        } else if (op == 0xf6 || op == 0xf7) {
+            int sz = op == 0xf6 ? 1 : size;
+            if (in.mod == 3) {
+                ldReg(sz, in.rm);
+                b.istore(T2);
+            } else {
+                linE(in, sz, true);
+                probe(sz);
+                load(sz);
+                b.istore(T2);
+            }
+            if (in.regField == 2) { // NOT
+                b.iload(T2);
+                ic(-1);
+                b.ixor();
+                ic(mask(sz));
+                b.iand().istore(V);
+            } else { // NEG
+                b.iconst_0().istore(T);
+                b.iload(T2).ineg();
+                ic(mask(sz));
+                b.iand().istore(V);
+            }
+            if (in.mod == 3) {
+                b.iload(V);
+                stReg(sz, in.rm);
+            } else {
+                store(sz);
+            }
+            if (in.regField == 3) {
+                setFlags(Alu.OP_SUB, sz);
+            }
+        } else if (op == 0xfe || op == 0xff) {
+            int sz = op == 0xfe ? 1 : size;
+            switch (in.regField) {
+                case 0, 1 -> {
+                    if (in.mod == 3) {
+                        ldReg(sz, in.rm);
+                        b.istore(T);
+                        incDec(in.regField == 0, sz);
+                        b.iload(V);
+                        stReg(sz, in.rm);
+                    } else {
+                        linE(in, sz, true);
+                        probe(sz);
+                        load(sz);
+                        b.istore(T);
+                        incDecValue(in.regField == 0, sz);
+                        store(sz);
+                        incDecFlags(in.regField == 0, sz);
+                    }
+                }
+                case 2 -> { // CALL near Ev
+                    loadE(in, 4);
+                    b.istore(T);
+                    ic(next);
+                    b.istore(V);
+                    push();
+                    tick(i, next);
+                    b.iload(T);
+                    exitIndirect();
+                    return false;
+                }
+                case 4 -> { // JMP near Ev
+                    loadE(in, 4);
+                    b.istore(T);
+                    tick(i, next);
+                    b.iload(T);
+                    exitIndirect();
+                    return false;
+                }
+                default -> { // PUSH Ev
+                    loadE(in, 4);
+                    b.istore(V);
+                    push();
+                }
+            }
+        } else if (op >= 0x140 && op <= 0x14f) { // CMOVcc: the source is read even when the condition is false
+            loadE(in, size);
+            b.istore(T);
+            Label move = b.newLabel();
+            Label done = b.newLabel();
+            cond(op & 15, move);
+            b.goto_(done);
+            b.labelBinding(move);
+            b.iload(T);
+            stReg(size, in.regField);
+            b.labelBinding(done);
+        } else if (op >= 0x190 && op <= 0x19f) {
+            Label yes = b.newLabel();
+            Label done = b.newLabel();
+            cond(op & 15, yes);
+            b.iconst_0();
+            b.goto_(done);
+            b.labelBinding(yes);
+            b.iconst_1();
+            b.labelBinding(done);
+            storeE(in, 1);
+        } else if (op == 0x1b6 || op == 0x1b7 || op == 0x1be || op == 0x1bf) {
+            int sz = (op & 1) == 0 ? 1 : 2;
+            loadE(in, sz);
+            if (op >= 0x1be) {
+                signExt(sz);
+            }
+            stReg(size, in.regField);
+        } else {
+            throw new IllegalStateException("untranslatable op " + Integer.toHexString(op));
+        }
+        tick(i, next);
+        return true;
+    }
+
+    /** End of an instruction: retire it; stop after it if it wrote translated code. */
+    private void tick(int i, int next) {
+        b.lload(IC).lconst_1().ladd().lstore(IC);
+        if (insnStores) {
+            Label smc = b.newLabel();
+            b.iload(SMC).ifne(smc);
+            int x = addExit(BtBlock.SMC, next, 0);
+            stubs.add(() -> {
+                b.labelBinding(smc);
+                ic(next);
+                b.istore(XEIP);
+                ic(x);
+                b.istore(XIDX);
+                b.goto_(common);
+            });
+            insnStores = false;
+        }
+    }
+
+    /** Stores the value on the stack to the E operand. */
+    private void storeE(Insn in, int size) {
+        if (in.mod == 3) {
+            stReg(size, in.rm);
+        } else {
+            b.istore(V);
+            linE(in, size, true);
+            store(size);
+        }
+    }
+
+    private void push() {
+        b.iload(R0 + Vcpu.ESP);
+        ic(4);
+        b.isub();
+        lin(Segment.SS, 4, true);
+        store(4);
+        b.iinc(R0 + Vcpu.ESP, -4);
+        written |= 1 << Vcpu.ESP;
+    }
+
+    /** V = the top of the stack; ESP += 4. */
+    private void pop() {
+        b.iload(R0 + Vcpu.ESP);
+        lin(Segment.SS, 4, false);
+        load(4);
+        b.istore(V);
+        b.iinc(R0 + Vcpu.ESP, 4);
+        written |= 1 << Vcpu.ESP;
+    }
+
+    private void incDec(boolean inc, int size) {
+        incDecValue(inc, size);
+        incDecFlags(inc, size);
+    }
+
+    private void incDecValue(boolean inc, int size) {
+        b.iload(T);
+        ic(inc ? 1 : -1);
+        b.iadd();
+        if (size != 4) {
+            ic(mask(size));
+            b.iand();
+        }
+        b.istore(V);
+    }
+
+    private void incDecFlags(boolean inc, int size) {
+        saveCarry();
+        ic(1);
+        b.istore(T2);
+        setFlags(inc ? Alu.OP_INC : Alu.OP_DEC, size);
+    }
+
+    private interface Emit {
+        void run();
+    }
+
+    private void aluRow(Insn in, int op) {
+        int alu = op >>> 3;
+        int form = op & 7;
+        int size = (form & 1) == 0 ? 1 : in.opSize;
+        switch (form) {
+            case 0, 1 -> aluE(in, alu, size, () -> ldReg(size, in.regField));
+            case 2, 3 -> {
+                loadE(in, size);
+                b.istore(T2);
+                ldReg(size, in.regField);
+                b.istore(T);
+                aluCompute(alu, size);
+                if (alu != 7) {
+                    b.iload(V);
+                    stReg(size, in.regField);
+                }
+                aluFlags(alu, size);
+            }
+            default -> {
+                ldReg(size, 0);
+                b.istore(T);
+                ic(in.imm & mask(size));
+                b.istore(T2);
+                aluCompute(alu, size);
+                if (alu != 7) {
+                    b.iload(V);
+                    stReg(size, 0);
+                }
+                aluFlags(alu, size);
+            }
+        }
+    }
+
+    /** ALU op with the E operand as destination and source b from the emitter. */
+    private void aluE(Insn in, int alu, int size, Emit src) {
+        if (in.mod == 3) {
+            ldReg(size, in.rm);
+            b.istore(T);
+            src.run();
+            b.istore(T2);
+            aluCompute(alu, size);
+            if (alu != 7) {
+                b.iload(V);
+                stReg(size, in.rm);
+            }
+        } else if (alu == 7) {
+            linE(in, size, false);
+            load(size);
+            b.istore(T);
+            src.run();
+            b.istore(T2);
+            aluCompute(alu, size);
+        } else {
+            linE(in, size, true);
+            probe(size);
+            load(size);
+            b.istore(T);
+            src.run();
+            b.istore(T2);
+            aluCompute(alu, size);
+            store(size);
+        }
+        aluFlags(alu, size);
+    }
+
+    private void shift(Insn in, int size, int op) {
+        Emit count = () -> {
+            if (op == 0xd2 || op == 0xd3) {
+                b.iload(R0 + Vcpu.ECX);
+                ic(31);
+                b.iand();
+            } else {
+                ic(op >= 0xd0 ? 1 : in.imm & 31);
+            }
+        };
+        if (in.mod == 3) {
+            ldReg(size, in.rm);
+            b.istore(T);
+        } else {
+            linE(in, size, true);
+            probe(size);
+            load(size);
+            b.istore(T);
+        }
+        sync();
+        b.aload(C);
+        ic(in.regField);
+        b.iload(T);
+        count.run();
+        ic(size);
+        b.invokestatic(CD_ALU, "shift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
+        if (in.mod == 3) {
+            stReg(size, in.rm);
+        } else {
+            b.istore(V);
+            store(size);
+        }
+    }
+
+    /** Unconditional direct jump (JMP/CALL): a back-edge to the block start, or an exit. */
+    private void jump(int target, int i) {
+        if (target == startEip) {
+            backEdge(i);
+        } else {
+            exitTo(target, BtBlock.CHAIN, 0);
+        }
+    }
+
+    private void backEdge(int i) {
+        // budget: the dispatcher's rule (checkpoint - icount >= n) for another pass
+        Label out = b.newLabel();
+        b.aload(C).getfield(CD_VCPU, "checkpoint", CD_long).lload(IC).lsub();
+        b.loadConstant((long) insns.size());
+        b.lcmp().iflt(out);
+        st = ST_DYN;
+        b.goto_(head);
+        int x = addExit(BtBlock.CHAIN, startEip, 0);
+        b.labelBinding(out);
+        ic(startEip);
+        b.istore(XEIP);
+        ic(x);
+        b.istore(XIDX);
+        b.goto_(common);
+    }
+
+    /** Jcc: taken goes back to the start (loop), forward inside the trace, or out; not taken falls through. */
+    private void branch(int cc, int target, int i) {
+        int j = -1;
+        for (int k = i + 1; k < insns.size(); k++) {
+            if (eips[k] == target) {
+                j = k;
+            }
+        }
+        Label taken = b.newLabel();
+        cond(cc, taken);
+        int stAt = st;
+        int sizeAt = stSize;
+        if (j > i) {
+            if (labelSt[j] == Integer.MIN_VALUE) {
+                labelSt[j] = stAt;
+                labelSize[j] = sizeAt;
+            } else if (labelSt[j] != stAt || (stAt > 0 && labelSize[j] != sizeAt)) {
+                labelSt[j] = ST_DYN;
+            }
+            Label to = labels[j];
+            stubs.add(() -> {
+                b.labelBinding(taken);
+                b.goto_(to);
+            });
+        } else if (target == startEip) {
+            stubs.add(() -> {
+                b.labelBinding(taken);
+                int saveSt = st;
+                backEdge(i);
+                st = saveSt;
+            });
+        } else {
+            stubs.add(() -> {
+                b.labelBinding(taken);
+                exitTo(target, BtBlock.CHAIN, 0);
+            });
+        }
+    }
+}
