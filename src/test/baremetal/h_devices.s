@@ -951,7 +951,10 @@ op_chain:
 13: cmpl $2, %eax
     jne 14f
     pushl %edx
+    pushl cur_rng
+    movl $0, cur_rng              # rings are never in R (they would hold host randomness)
     call gen_addr                 # a ring anywhere (mostly not RAM)
+    popl cur_rng
     popl %edx
     andl $0xFFFFFFF0, %eax
     movl %eax, ch_drv
@@ -1209,14 +1212,10 @@ gen_rings:
     popal
     ret
 
-# gen_desc: a random descriptor at ebx; ecx = table size for "next"
+# gen_desc: a random descriptor at ebx; ecx = table size for "next". An INDIRECT descriptor's
+# table is never in R (it would hold host randomness), whichever device this is for.
 gen_desc:
     pushl %edx
-    call gen_addr
-    movl %eax, (%ebx)
-    movl %edx, 4(%ebx)
-    call gen_len
-    movl %eax, 8(%ebx)
     RANDN $16
     cmpl $6, %eax
     jb 1f
@@ -1242,6 +1241,16 @@ gen_desc:
     jmp 7f
 6:  movl $5, %eax                 # INDIRECT | NEXT
 7:  movw %ax, 12(%ebx)
+    pushl cur_rng
+    testl $4, %eax
+    jz 71f
+    movl $0, cur_rng
+71: call gen_addr
+    popl cur_rng
+    movl %eax, (%ebx)
+    movl %edx, 4(%ebx)
+    call gen_len
+    movl %eax, 8(%ebx)
     RANDN $4
     testl %eax, %eax
     jnz 8f
