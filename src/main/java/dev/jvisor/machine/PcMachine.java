@@ -199,6 +199,16 @@ public final class PcMachine implements AutoCloseable {
         return console;
     }
 
+    /** The PCI bus (its functions: the virtio devices' logs and counters, for tests and diagnostics). */
+    public PciHostBridge pci() {
+        return pci;
+    }
+
+    /** The PIIX3 IDE function at 00:01.1. */
+    public Piix3Ide ide() {
+        return ide;
+    }
+
     /** Where typed input goes: the virtio console when the guest's console is hvc0, else COM1. */
     public Console.Receiver serialInput() {
         String append = config.append() == null ? "" : config.append();
