@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Boot the same Debian kernel + initramfs on jvisor and on qemu-system-i386 (TCG) in one run and
-print, side by side and as ratios: seconds to the userspace marker, seconds for an md5sum workload
-inside the guest, and peak RSS of the process. Medians of --runs runs.
+"""Boot the same Debian kernel + initramfs on jvisor (each --accel engine) and on qemu-system-i386
+(TCG) in one run and print, side by side and as ratios to QEMU: seconds to the userspace marker,
+WL1 (dd if=/dev/zero bs=1M count=MIB | md5sum) and WL2 (gzip -9 of 4 MiB of text) inside the guest,
+and the peak RSS of each process. Medians of --runs runs.
 
-Usage: bench/boot_vs_qemu.py [--runs N] [--mem 256] [--mib 16] [--accel interp] [--no-qemu]
+Usage: bench/boot_vs_qemu.py [--runs N] [--mem 256] [--mib 64] [--accel interp,bt] [--no-qemu]
 Needs: the built ./jvisor (it builds itself), qemu-system-x86 for the QEMU column.
 """
 import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time, threading
@@ -13,6 +14,8 @@ ROOT = os.path.dirname(HERE)
 MARK_UP = "jvisor: userspace up"
 MARK_T0 = "bench: md5 start"
 MARK_T1 = "bench: md5 end"
+MARK_G0 = "bench: gzip start"
+MARK_G1 = "bench: gzip end"
 
 INIT = """#!/bin/busybox sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -21,6 +24,10 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "%s" > /dev/console
 echo "%s" > /dev/console
 dd if=/dev/zero bs=1048576 count=%d 2>/dev/null | md5sum > /dev/console
+echo "%s" > /dev/console
+seq 1 560000 | head -c 4194304 > /tmp/text
+echo "%s" > /dev/console
+gzip -9 < /tmp/text | md5sum > /dev/console
 echo "%s" > /dev/console
 poweroff -f
 """
@@ -37,10 +44,10 @@ def run_timed(cmd, timeout):
         for raw in p.stdout:
             line = raw.decode("latin-1").rstrip("\r\n")
             out_lines.append(line)
-            for m in (MARK_UP, MARK_T0, MARK_T1):
+            for m in (MARK_UP, MARK_T0, MARK_T1, MARK_G0, MARK_G1):
                 if m in line and m not in marks:
                     marks[m] = time.monotonic() - t_start
-            if MARK_T1 in marks:
+            if MARK_G1 in marks:
                 break  # `poweroff -f` only halts (no ACPI): QEMU would stay up, so end it here
         hwm = peak_rss_kib(p.pid)
         p.kill()
@@ -64,8 +71,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--mem", type=int, default=256)
-    ap.add_argument("--mib", type=int, default=16, help="MiB hashed by the md5sum workload")
-    ap.add_argument("--accel", default="interp")
+    ap.add_argument("--mib", type=int, default=64, help="MiB hashed by the md5sum workload (WL1)")
+    ap.add_argument("--accel", default="interp,bt", help="jvisor engines to compare, comma-separated")
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--timeout", type=int, default=1800)
     a = ap.parse_args()
@@ -73,40 +80,44 @@ def main():
     tmp = tempfile.mkdtemp(prefix="jvisor-bench.")
     init = os.path.join(tmp, "init")
     with open(init, "w") as f:
-        f.write(INIT % (MARK_UP, MARK_T0, a.mib, MARK_T1))
+        f.write(INIT % (MARK_UP, MARK_T0, a.mib, MARK_T1, MARK_G0, MARK_G1))
     initrd = os.path.join(tmp, "initrd.cpio.gz")
     kernel = subprocess.check_output([os.path.join(ROOT, "jvisor"), "guest", "--initramfs", initrd, "--init", init],
                                      text=True).strip().splitlines()[-1]
     # the default guest's command line (as ./jvisor run uses it), quiet: the same for both systems
     append = ("console=ttyS0,115200 pci=conf1,nomsi noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1"
               " cryptomgr.notests isapnp=0 quiet")
-    systems = {
-        "jvisor": [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd, "--append", append,
-                   "--mem", "%dM" % a.mem, "--accel", a.accel],
-    }
+    systems = {}
+    for engine in a.accel.split(","):
+        systems["jvisor-" + engine] = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd,
+                                       "--append", append, "--mem", "%dM" % a.mem, "--accel", engine]
     if not a.no_qemu and shutil.which("qemu-system-i386"):
         systems["qemu-tcg"] = ["qemu-system-i386", "-accel", "tcg", "-m", str(a.mem), "-kernel", kernel, "-initrd", initrd,
                                "-append", append, "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
                                "-display", "none", "-nodefaults"]
     results = {}
     for name, cmd in systems.items():
-        boots, md5s, rsss = [], [], []
+        boots, md5s, gzs, rsss = [], [], [], []
         for i in range(a.runs):
             marks, rss, tail = run_timed(cmd, a.timeout)
-            if MARK_UP not in marks or MARK_T1 not in marks:
+            if MARK_UP not in marks or MARK_G1 not in marks:
                 print("%s run %d did not reach the markers; last output:\n%s" % (name, i + 1, tail), file=sys.stderr)
                 sys.exit(1)
             boots.append(marks[MARK_UP])
             md5s.append(marks[MARK_T1] - marks[MARK_T0])
+            gzs.append(marks[MARK_G1] - marks[MARK_G0])
             rsss.append(rss / 1024.0)
-        results[name] = (statistics.median(boots), statistics.median(md5s), max(rsss))
-    print("%-10s %14s %18s %14s" % ("system", "boot to shell s", "md5 %d MiB s" % a.mib, "peak RSS MiB"))
-    for name, (b, m, r) in results.items():
-        print("%-10s %14.2f %18.2f %14.1f" % (name, b, m, r))
+        results[name] = (statistics.median(boots), statistics.median(md5s), statistics.median(gzs), max(rsss))
+    print("%-14s %14s %16s %16s %13s" % ("system", "boot to shell s", "WL1 md5 %d MiB s" % a.mib, "WL2 gzip -9 4M s",
+                                         "peak RSS MiB"))
+    for name, (b, m, g, r) in results.items():
+        print("%-14s %14.2f %16.2f %16.2f %13.1f" % (name, b, m, g, r))
     if "qemu-tcg" in results:
-        jb, jm, jr = results["jvisor"]
-        qb, qm, qr = results["qemu-tcg"]
-        print("%-10s %14.2f %18.2f %14.2f" % ("ratio", jb / qb, jm / qm, jr / qr))
+        qb, qm, qg, qr = results["qemu-tcg"]
+        print("ratios to qemu-tcg (lower is better for jvisor):")
+        for name, (b, m, g, r) in results.items():
+            if name != "qemu-tcg":
+                print("%-14s %14.2f %16.2f %16.2f %13.2f" % (name, b / qb, m / qm, g / qg, r / qr))
     print("guest RAM %d MiB; RSS goal for jvisor: <= guest RAM + 128 MiB = %d MiB" % (a.mem, a.mem + 128))
     shutil.rmtree(tmp, ignore_errors=True)
 
