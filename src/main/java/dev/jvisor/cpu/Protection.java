@@ -482,26 +482,9 @@ final class Protection {
         if (opSize == 2) {
             newEip &= 0xffff;
         }
-        if ((sel & 0xfffc) == 0) {
-            throw CpuFault.gp(0);
-        }
-        long d = descriptor(c, sel);
-        int a = Segment.descAttr(hi(d));
+        long d = returnCodeSegment(c, sel, newEip);
         int rpl = sel & 3;
         int cpl = c.cpl;
-        if (rpl < cpl || !Segment.isCode(a)) {
-            throw CpuFault.gp(sel & 0xfffc);
-        }
-        int dpl = Segment.dpl(a);
-        if (Segment.conforming(a) ? dpl > rpl : dpl != rpl) {
-            throw CpuFault.gp(sel & 0xfffc);
-        }
-        if (!Segment.present(a)) {
-            throw CpuFault.withError(CpuFault.NP, sel & 0xfffc);
-        }
-        if (Integer.compareUnsigned(newEip, Segment.descLimit(lo(d), hi(d))) > 0) {
-            throw CpuFault.gp(0);
-        }
         if (rpl == cpl) {
             markAccessed(c, sel, d);
             install(c, CS, sel, d);
@@ -528,6 +511,34 @@ final class Protection {
             saved.restore(c);
             throw f;
         }
+    }
+
+    /**
+     * The checks far RET and IRET make on the code segment they return to (SDM Vol. 2B RET,
+     * Vol. 2A IRET): not null, a code segment at RPL >= CPL, DPL = RPL (conforming: DPL <= RPL),
+     * present, and the return EIP within its limit. Returns the descriptor.
+     */
+    private static long returnCodeSegment(Vcpu c, int sel, int newEip) {
+        if ((sel & 0xfffc) == 0) {
+            throw CpuFault.gp(0);
+        }
+        long d = descriptor(c, sel);
+        int a = Segment.descAttr(hi(d));
+        int rpl = sel & 3;
+        if (rpl < c.cpl || !Segment.isCode(a)) {
+            throw CpuFault.gp(sel & 0xfffc);
+        }
+        int dpl = Segment.dpl(a);
+        if (Segment.conforming(a) ? dpl > rpl : dpl != rpl) {
+            throw CpuFault.gp(sel & 0xfffc);
+        }
+        if (!Segment.present(a)) {
+            throw CpuFault.withError(CpuFault.NP, sel & 0xfffc);
+        }
+        if (Integer.compareUnsigned(newEip, Segment.descLimit(lo(d), hi(d))) > 0) {
+            throw CpuFault.gp(0);
+        }
+        return d;
     }
 
     private static long checkOuterStack(Vcpu c, int ss, int rpl) {
@@ -602,26 +613,9 @@ final class Protection {
         if (opSize == 2) {
             newEip &= 0xffff;
         }
-        if ((sel & 0xfffc) == 0) {
-            throw CpuFault.gp(0);
-        }
-        long d = descriptor(c, sel);
-        int a = Segment.descAttr(hi(d));
+        long d = returnCodeSegment(c, sel, newEip);
         int rpl = sel & 3;
         int cpl = c.cpl;
-        if (rpl < cpl || !Segment.isCode(a)) {
-            throw CpuFault.gp(sel & 0xfffc);
-        }
-        int dpl = Segment.dpl(a);
-        if (Segment.conforming(a) ? dpl > rpl : dpl != rpl) {
-            throw CpuFault.gp(sel & 0xfffc);
-        }
-        if (!Segment.present(a)) {
-            throw CpuFault.withError(CpuFault.NP, sel & 0xfffc);
-        }
-        if (Integer.compareUnsigned(newEip, Segment.descLimit(lo(d), hi(d))) > 0) {
-            throw CpuFault.gp(0);
-        }
         int mask = Vcpu.ARITH | Vcpu.TF | Vcpu.DF | Vcpu.NT | Vcpu.RF | Vcpu.AC | Vcpu.ID;
         if (cpl == 0) {
             mask |= Vcpu.IOPL | Vcpu.VIF | Vcpu.VIP;

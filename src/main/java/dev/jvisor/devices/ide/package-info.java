@@ -6,7 +6,7 @@
  * <pre>{@code
  * Piix3Ide ide = new Piix3Ide(memory, pic.irq(Piix3Ide.PRIMARY_IRQ), pic.irq(Piix3Ide.SECONDARY_IRQ));
  * ide.registerLegacyPorts(ports);          // 1F0-1F7, 3F6, 170-177, 376
- * List<IdeDriveOption> drives = ...;       // IdeDriveOption.parse("file=PATH,if=ide,readonly=on")
+ * List<IdeDriveOption> drives = ...;       // new IdeDriveOption(path, readOnly, index) (the machine parses --drive)
  * int[] at = IdeDriveOption.positions(drives);
  * for (int i = 0; i < drives.size(); i++) {
  *     ide.attach(at[i], drives.get(i).open());   // one-line IOException naming the file

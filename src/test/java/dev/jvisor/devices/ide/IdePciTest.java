@@ -51,7 +51,7 @@ class IdePciTest {
         FakeGuestMemory ram = new FakeGuestMemory(1 << 16);
         Piix3Ide ide = new Piix3Ide(ram, pic.irq(Piix3Ide.PRIMARY_IRQ), pic.irq(Piix3Ide.SECONDARY_IRQ));
         ide.registerLegacyPorts(ports);
-        ide.attach(0, IdeDriveOption.parse("file=" + IdeRig.image(dir, "w.img", 16, 1) + ",if=ide,readonly=on").open());
+        ide.attach(0, new IdeDriveOption(IdeRig.image(dir, "w.img", 16, 1), true, IdeDriveOption.NEXT_FREE).open());
         pci.attach(0, 0, new I440fxPmc());
         pci.attach(1, 0, piix3);
         pci.attach(Piix3Ide.PCI_SLOT, Piix3Ide.PCI_FUNCTION, ide);
