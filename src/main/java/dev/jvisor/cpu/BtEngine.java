@@ -170,6 +170,9 @@ final class BtEngine {
         return translate(p, pa, eip);
     }
 
+    /** Blocks the translator failed on (a bug; they run on the interpreter instead). */
+    long translationFailures;
+
     private BtBlock translate(Page p, int pa, int eip) {
         if (liveBlocks >= MAX_BLOCKS) {
             flushAll();
@@ -180,8 +183,15 @@ final class BtEngine {
         BtBlock b;
         try {
             b = translator.translate(pa, eip);
+        } catch (VirtualMachineError e) {
+            throw e; // out of memory is not a translator bug
         } catch (Throwable t) {
-            throw new IllegalStateException("translation failed at " + Integer.toHexString(eip), t);
+            // a translator bug must not take the VM down: this block stays on the interpreter
+            if (translationFailures++ == 0) {
+                System.err.println("jvisor: bt: translation failed at " + Integer.toHexString(eip)
+                        + " (the interpreter runs it): " + t);
+            }
+            b = null;
         }
         translateNanos += System.nanoTime() - t0;
         int off = pa & 0xfff;

@@ -383,7 +383,6 @@ final class Protection {
                 // inner privilege: new stack from the TSS
                 int oldSs = c.segSel[SS];
                 int oldEsp = c.reg[ESP];
-                int oldSsBase = c.segBase[SS];
                 boolean oldStack32 = c.stack32;
                 int[] args = new int[params];
                 for (int i = 0; i < params; i++) {
@@ -400,9 +399,6 @@ final class Protection {
                 }
                 c.push(gsize, saved.sel[CS]);
                 c.push(gsize, saved.eip);
-                if (oldSsBase == Integer.MIN_VALUE) {
-                    throw new IllegalStateException();
-                }
             } else {
                 c.push(gsize, c.segSel[CS]);
                 c.push(gsize, c.eip);
