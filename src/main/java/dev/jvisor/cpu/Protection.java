@@ -39,7 +39,12 @@ final class Protection {
         return d;
     }
 
-    static final long MISSING = 0x7fff_0000_0000_0000L ^ 0x1234; // never a real descriptor value we accept
+    /**
+     * "No descriptor" (beyond the table limit, or no LDT). Should a guest table hold this exact
+     * value, it reads as a non-present system descriptor of reserved type 0, which every caller
+     * rejects anyway.
+     */
+    static final long MISSING = 0x7fff_0000_0000_0000L ^ 0x1234;
 
     static long descriptorOrMissing(Vcpu c, int sel) {
         int base;
@@ -196,7 +201,7 @@ final class Protection {
         int a = Segment.descAttr(hi(d));
         int cpl = c.cpl;
         if (!Segment.isSystem(a)) {
-            checkCodeTarget(c, sel, a, false);
+            checkCodeTarget(c, sel, a);
             int limit = Segment.descLimit(lo(d), hi(d));
             int target = opSize == 2 ? off & 0xffff : off;
             if (Integer.compareUnsigned(target, limit) > 0) {
@@ -242,21 +247,26 @@ final class Protection {
                 c.eip = toff;
             }
             case 5 -> taskGate(c, sel, d, TASK_JMP);
-            case 1, 9 -> {
-                if (dpl < cpl || dpl < (sel & 3)) {
-                    throw CpuFault.gp(sel & 0xfffc);
-                }
-                if (!Segment.present(a)) {
-                    throw CpuFault.withError(CpuFault.NP, sel & 0xfffc);
-                }
-                taskSwitch(c, sel, d, TASK_JMP);
-            }
+            case 1, 9 -> directTaskSwitch(c, sel, d, TASK_JMP);
             default -> throw CpuFault.gp(sel & 0xfffc);
         }
     }
 
+    /** JMP/CALL straight to a TSS descriptor: its DPL must admit CPL and RPL, and it must be present (SDM 7.3). */
+    private static void directTaskSwitch(Vcpu c, int sel, long d, int source) {
+        int a = Segment.descAttr(hi(d));
+        int dpl = Segment.dpl(a);
+        if (dpl < c.cpl || dpl < (sel & 3)) {
+            throw CpuFault.gp(sel & 0xfffc);
+        }
+        if (!Segment.present(a)) {
+            throw CpuFault.withError(CpuFault.NP, sel & 0xfffc);
+        }
+        taskSwitch(c, sel, d, source);
+    }
+
     /** Checks a direct far JMP/CALL target code segment (SDM Vol. 2A JMP: conforming/nonconforming rules). */
-    private static void checkCodeTarget(Vcpu c, int sel, int a, boolean call) {
+    private static void checkCodeTarget(Vcpu c, int sel, int a) {
         if (!Segment.isCode(a)) {
             throw CpuFault.gp(sel & 0xfffc);
         }
@@ -312,7 +322,7 @@ final class Protection {
         int a = Segment.descAttr(hi(d));
         int cpl = c.cpl;
         if (!Segment.isSystem(a)) {
-            checkCodeTarget(c, sel, a, true);
+            checkCodeTarget(c, sel, a);
             int target = opSize == 2 ? off & 0xffff : off;
             if (Integer.compareUnsigned(target, Segment.descLimit(lo(d), hi(d))) > 0) {
                 throw CpuFault.gp(0);
@@ -331,19 +341,10 @@ final class Protection {
             return;
         }
         int type = Segment.type(a);
-        int dpl = Segment.dpl(a);
         switch (type) {
             case 4, 12 -> callGate(c, sel, d, type == 12 ? 4 : 2);
             case 5 -> taskGate(c, sel, d, TASK_CALL);
-            case 1, 9 -> {
-                if (dpl < cpl || dpl < (sel & 3)) {
-                    throw CpuFault.gp(sel & 0xfffc);
-                }
-                if (!Segment.present(a)) {
-                    throw CpuFault.withError(CpuFault.NP, sel & 0xfffc);
-                }
-                taskSwitch(c, sel, d, TASK_CALL);
-            }
+            case 1, 9 -> directTaskSwitch(c, sel, d, TASK_CALL);
             default -> throw CpuFault.gp(sel & 0xfffc);
         }
     }
