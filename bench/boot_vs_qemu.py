@@ -86,7 +86,7 @@ def main():
                                      text=True).strip().splitlines()[-1]
     # the default guest's command line (as ./jvisor run uses it), quiet: the same for both systems
     append = ("console=ttyS0,115200 pci=conf1,nomsi noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1"
-              " cryptomgr.notests isapnp=0 quiet")
+              " cryptomgr.notests noisapnp quiet")
     systems = {}
     for engine in a.accel.split(","):
         systems["jvisor-" + engine] = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd,

@@ -35,7 +35,7 @@ poweroff -f
 def run(kernel, initrd, image, pv, stats):
     cmd = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd, "--icount", "--mem", "256M",
            "--append", "console=ttyS0 pci=conf1 noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1 quiet"
-           " cryptomgr.notests isapnp=0",
+           " cryptomgr.notests noisapnp",
            "--drive", "file=%s,if=%s" % (image, "virtio" if pv else "ide"), "--stats-json", stats]
     if pv:
         cmd.append("--pv")

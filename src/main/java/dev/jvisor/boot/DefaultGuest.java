@@ -30,7 +30,7 @@ public final class DefaultGuest {
      * Not "quiet": boot messages are the first diagnostic of a young hypervisor.
      */
     public static final String DEFAULT_CMDLINE = "console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 pci=conf1,nomsi"
-            + " noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1 cryptomgr.notests isapnp=0";
+            + " noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1 cryptomgr.notests noisapnp";
 
     /** Default guest RAM. */
     public static final long DEFAULT_MEMORY = 256L << 20;

@@ -83,6 +83,10 @@ public final class Main implements Callable<Integer> {
         boolean noReboot;
         @Option(names = "--pv", description = "para-virtualization: KVM interface (kvmclock, hypercalls), virtio console and rng")
         boolean pv;
+        @Option(names = "--profile", paramLabel = "FILE", description = "sample the guest EIP every 100 us and write a profile (bench/guest_profile.py folds it by symbol)")
+        Path profile;
+        @Option(names = "--profile-stacks", description = "with --profile: also record kernel call stacks (frame-pointer chain)")
+        boolean profileStacks;
         @Option(names = "--drive", paramLabel = "SPEC", description = "disk: file=PATH[,if=ide|virtio][,format=raw][,readonly=on]")
         java.util.List<String> drives = new java.util.ArrayList<>();
 
@@ -134,8 +138,17 @@ public final class Main implements Callable<Integer> {
                                 () -> vm.stop(Vm.StopReason.HOST_REQUEST, 0),
                                 () -> printStats(vm, 0, term), vm::wake);
                     }
+                    dev.jvisor.vmm.GuestProfiler profiler = profile == null ? null
+                            : new dev.jvisor.vmm.GuestProfiler(vm.vcpu(), 100, profileStacks);
                     long t0 = System.nanoTime();
                     Vm.StopReason why = vm.run();
+                    if (profiler != null) {
+                        try {
+                            profiler.write(profile);
+                        } catch (IOException e) {
+                            System.err.print(term.eol("jvisor: " + profile + ": " + e.getMessage()));
+                        }
+                    }
                     machine.console().flush();
                     try {
                         machine.close();

@@ -158,8 +158,12 @@ public final class Vcpu {
 
     /** The translator's statistics, or "" with the interpreter. */
     public String btStats() {
-        return bt == null ? "" : bt.stats();
+        String smc = String.format("code pages invalidated by writes: %d (CPU) + %d (DMA)%n", cpuCodeInvalidations, dmaCodeInvalidations);
+        return bt == null ? smc : smc + bt.stats();
     }
+
+    /** Pages of decoded code dropped because the guest (CPU) or a device (DMA) wrote to them. */
+    public long cpuCodeInvalidations, dmaCodeInvalidations;
 
     public void setTimeSource(TimeSource source) {
         this.timeSource = source;
@@ -976,6 +980,7 @@ public final class Vcpu {
     void codeWritten(int pa) {
         int ppn = pa >>> 12;
         if (decoded[ppn] != null) {
+            cpuCodeInvalidations++;
             decoded[ppn] = null;
             interp.codeInvalidated(ppn);
             if (bt != null) {
@@ -992,6 +997,7 @@ public final class Vcpu {
         long last = Math.min(gpa + len - 1, (long) ramSize - 1);
         for (long p = gpa >>> 12; p <= last >>> 12; p++) {
             if (p < decoded.length && decoded[(int) p] != null) {
+                dmaCodeInvalidations++;
                 decoded[(int) p] = null;
                 interp.codeInvalidated((int) p);
                 if (bt != null) {
