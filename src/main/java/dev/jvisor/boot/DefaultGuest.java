@@ -192,7 +192,12 @@ public final class DefaultGuest {
 
     /** Loads the default kernel and initramfs with the given command line (null: the default). */
     public BootEntry load(GuestMemory mem, String cmdline) throws BootException {
-        return LinuxLoader.load(mem, kernel(), initramfs(), cmdline == null ? DEFAULT_CMDLINE : cmdline);
+        return load(mem, cmdline, false);
+    }
+
+    /** As {@link #load(GuestMemory, String)}; {@code guestDecompress}: the bzImage unpacks itself in the guest. */
+    public BootEntry load(GuestMemory mem, String cmdline, boolean guestDecompress) throws BootException {
+        return LinuxLoader.load(mem, kernel(), initramfs(), cmdline == null ? DEFAULT_CMDLINE : cmdline, guestDecompress);
     }
 
     /** Loads the default kernel with a custom initramfs image (e.g. from {@link #initramfs(String, Map)}). */

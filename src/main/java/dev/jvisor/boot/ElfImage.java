@@ -20,6 +20,14 @@ public record ElfImage(long entry, List<ElfSegment> segments) {
     }
 
     public static ElfImage parse(byte[] image, String name) throws BootException {
+        return parse(image, image.length, name);
+    }
+
+    /**
+     * Parses the ELF header and program headers from {@code head}, the first bytes of a file of
+     * {@code fileLength} bytes (the whole file, or the start of one being streamed).
+     */
+    static ElfImage parse(byte[] image, long fileLength, String name) throws BootException {
         if (!isElf(image)) {
             throw new BootException(name + ": not an ELF file");
         }
@@ -61,10 +69,10 @@ public record ElfImage(long entry, List<ElfSegment> segments) {
             if (s.filesz() > s.memsz()) {
                 throw new BootException(name + ": corrupt ELF segment " + i + " (file size exceeds memory size)");
             }
-            if (s.offset() + s.filesz() > image.length) {
+            if (s.offset() + s.filesz() > fileLength) {
                 throw new BootException(String.format(
                         "%s: truncated ELF file (segment %d needs bytes up to %d, file has %d)",
-                        name, i, s.offset() + s.filesz(), image.length));
+                        name, i, s.offset() + s.filesz(), fileLength));
             }
             if (s.paddr() + s.memsz() > 0x1_0000_0000L) {
                 throw new BootException(String.format("%s: ELF segment %d at 0x%x wraps past 4 GiB", name, i, s.paddr()));
@@ -109,6 +117,51 @@ public record ElfImage(long entry, List<ElfSegment> segments) {
 
     /** Copies every segment to its physical address and zero-fills the rest of its memory size. */
     public void load(GuestMemory mem, byte[] image, String name) throws BootException {
+        checkPlacement(mem, name);
+        for (ElfSegment s : segments) {
+            GuestCopy.write(mem, s.paddr(), image, (int) s.offset(), (int) s.filesz(), name);
+            GuestCopy.zero(mem, s.paddr() + s.filesz(), s.memsz() - s.filesz(), name);
+        }
+    }
+
+    /** True if the segments' file ranges come in file order without overlap, so one pass over a stream loads them. */
+    boolean streamable() {
+        long pos = 0;
+        for (ElfSegment s : segments) {
+            if (s.offset() < pos) {
+                return false;
+            }
+            pos = s.offset() + s.filesz();
+        }
+        return true;
+    }
+
+    /**
+     * Loads the segments from a stream of the file positioned at {@code position} (see {@link #streamable}):
+     * skips to each segment's offset, copies its bytes, zero-fills its bss.
+     */
+    void load(GuestMemory mem, java.io.InputStream in, long position, String name) throws BootException, java.io.IOException {
+        checkPlacement(mem, name);
+        byte[] buf = new byte[1 << 16];
+        long pos = position;
+        for (ElfSegment s : segments) {
+            in.skipNBytes(s.offset() - pos); // EOFException if the file ends first
+            pos = s.offset();
+            long done = 0;
+            while (done < s.filesz()) {
+                int n = in.readNBytes(buf, 0, (int) Math.min(buf.length, s.filesz() - done));
+                if (n == 0) {
+                    throw new BootException(String.format("%s: truncated ELF file (segment at offset %d ends early)", name, s.offset()));
+                }
+                GuestCopy.write(mem, s.paddr() + done, buf, 0, n, name);
+                done += n;
+            }
+            pos += done;
+            GuestCopy.zero(mem, s.paddr() + s.filesz(), s.memsz() - s.filesz(), name);
+        }
+    }
+
+    private void checkPlacement(GuestMemory mem, String name) throws BootException {
         for (ElfSegment s : segments) {
             if (BootLayout.overlapsLoaderData(s.paddr(), s.physicalEnd())) {
                 throw new BootException(String.format(
@@ -118,10 +171,6 @@ public record ElfImage(long entry, List<ElfSegment> segments) {
             if (!mem.isRam(s.paddr(), s.memsz())) {
                 throw GuestCopy.outside(mem, s.paddr(), s.memsz(), name);
             }
-        }
-        for (ElfSegment s : segments) {
-            GuestCopy.write(mem, s.paddr(), image, (int) s.offset(), (int) s.filesz(), name);
-            GuestCopy.zero(mem, s.paddr() + s.filesz(), s.memsz() - s.filesz(), name);
         }
     }
 }

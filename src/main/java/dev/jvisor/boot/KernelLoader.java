@@ -23,13 +23,20 @@ public final class KernelLoader {
      * @param cmdline the kernel command line; may be null
      */
     public static BootEntry load(GuestMemory mem, Path kernel, String initrd, String cmdline) throws BootException {
+        return load(mem, kernel, initrd, cmdline, false);
+    }
+
+    /** As {@link #load(GuestMemory, Path, String, String)}; {@code guestDecompress}: a bzImage unpacks itself in the guest. */
+    public static BootEntry load(GuestMemory mem, Path kernel, String initrd, String cmdline, boolean guestDecompress)
+            throws BootException {
         byte[] image = HostFiles.read(kernel);
         return switch (KernelFormat.detect(image, kernel.toString())) {
             case MULTIBOOT -> MultibootLoader.load(mem, kernel, image, initrd, cmdline);
             case BZIMAGE, ELF_VMLINUX -> {
                 Path rd = initrdPath(initrd);
                 byte[] rdImage = rd == null ? null : HostFiles.read(rd);
-                yield LinuxLoader.load(mem, kernel, image, rdImage, rd == null ? null : rd.toString(), cmdline);
+                yield LinuxLoader.load(mem, kernel, image, rdImage, rd == null ? null : rd.toString(), cmdline,
+                        guestDecompress);
             }
         };
     }

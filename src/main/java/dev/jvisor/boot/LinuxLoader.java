@@ -11,7 +11,9 @@ import java.util.List;
  * bzImage (protocol 2.06 or later) or an uncompressed ELF vmlinux, an optional initrd and a
  * command line; writes the boot GDT, the zero page and the e820 map; returns the entry state
  * (EIP = code32_start or the vmlinux physical entry, ESI = zero page, EBX = EBP = EDI = 0).
- * See {@link BootLayout} for the addresses used.
+ * See {@link BootLayout} for the addresses used. By default a bzImage's compressed vmlinux is
+ * unpacked on the host ({@link CompressedVmlinux}); {@code guestDecompress} runs the kernel's
+ * own decompressor in the guest instead, as a PC bootloader does.
  */
 public final class LinuxLoader {
     private LinuxLoader() {}
@@ -27,10 +29,28 @@ public final class LinuxLoader {
         return load(mem, kernel, HostFiles.read(kernel), initrd, "initrd", cmdline);
     }
 
+    /** As {@link #load(GuestMemory, Path, byte[], String)}, choosing where a bzImage is decompressed. */
+    public static BootEntry load(GuestMemory mem, Path kernel, byte[] initrd, String cmdline, boolean guestDecompress)
+            throws BootException {
+        return load(mem, kernel, HostFiles.read(kernel), initrd, "initrd", cmdline, guestDecompress);
+    }
+
     static BootEntry load(GuestMemory mem, Path kernelPath, byte[] kernel, byte[] initrd, String initrdName,
             String cmdline) throws BootException {
+        return load(mem, kernelPath, kernel, initrd, initrdName, cmdline, false);
+    }
+
+    static BootEntry load(GuestMemory mem, Path kernelPath, byte[] kernel, byte[] initrd, String initrdName,
+            String cmdline, boolean guestDecompress) throws BootException {
         String name = kernelPath.toString();
         if (SetupHeader.isBzImage(kernel)) {
+            if (!guestDecompress) {
+                SetupHeader hdr = SetupHeader.parse(kernel, name);
+                CompressedVmlinux vmlinux = CompressedVmlinux.open(kernel, hdr, name);
+                if (vmlinux != null) {
+                    return loadUnpacked(mem, name, hdr, kernel.length, vmlinux, initrd, initrdName, cmdline);
+                }
+            }
             return loadBzImage(mem, name, kernel, initrd, initrdName, cmdline);
         }
         if (ElfImage.isElf(kernel)) {
@@ -59,6 +79,27 @@ public final class LinuxLoader {
             GuestCopy.write(mem, rd[0], initrd, 0, initrd.length, initrdName);
         }
         return FlatGdt.entry((int) load, BootLayout.STACK_TOP, 0, 0, BootLayout.ZERO_PAGE);
+    }
+
+    /** A bzImage whose vmlinux the host unpacks: the bzImage's own header in the zero page, entry at startup_32. */
+    private static BootEntry loadUnpacked(GuestMemory mem, String name, SetupHeader hdr, long fileLength,
+            CompressedVmlinux vmlinux, byte[] initrd, String initrdName, String cmdline) throws BootException {
+        long ram = mem.size();
+        List<E820Entry> map = E820Map.standard(ram);
+        long kernelEnd = Math.max(vmlinux.physicalEnd(),
+                runtimeStart(hdr) + initSize(hdr, fileLength - hdr.setupSize()));
+        requireRam(ram, kernelEnd, name);
+        byte[] cmd = commandLine(cmdline, hdr.cmdlineSize(), name);
+        long[] rd = placeInitrd(initrd, initrdName, kernelEnd, ram, hdr.initrdAddrMax());
+        long entry = vmlinux.entry();
+
+        FlatGdt.write(mem);
+        writeBootData(mem, hdr, map, ram, cmd, rd, name);
+        vmlinux.load(mem);
+        if (initrd != null) {
+            GuestCopy.write(mem, rd[0], initrd, 0, initrd.length, initrdName);
+        }
+        return FlatGdt.entry((int) entry, BootLayout.STACK_TOP, 0, 0, BootLayout.ZERO_PAGE);
     }
 
     private static BootEntry loadVmlinux(GuestMemory mem, String name, byte[] kernel, byte[] initrd,

@@ -83,6 +83,8 @@ public final class Main implements Callable<Integer> {
         boolean noReboot;
         @Option(names = "--pv", description = "para-virtualization: KVM interface (kvmclock, hypercalls), virtio console and rng")
         boolean pv;
+        @Option(names = "--guest-decompress", description = "run a bzImage's own decompressor in the guest (default: unpack the kernel on the host)")
+        boolean guestDecompress;
         @Option(names = "--profile", paramLabel = "FILE", description = "sample the guest EIP every 100 us and write a profile (bench/guest_profile.py folds it by symbol)")
         Path profile;
         @Option(names = "--profile-stacks", description = "with --profile: also record kernel call stacks (frame-pointer chain)")
@@ -106,7 +108,7 @@ public final class Main implements Callable<Integer> {
                 for (String d : drives) {
                     specs.add(dev.jvisor.machine.DriveSpec.parse(d));
                 }
-                config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, pv, specs);
+                config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, pv, specs, guestDecompress);
             } catch (IllegalArgumentException e) {
                 System.err.println("jvisor: " + e.getMessage());
                 return 1;

@@ -300,7 +300,12 @@ public final class Pit8254 implements PortIoDevice, Timed {
             }
             long d = elapsed(tick);
             if (d < 0) {
-                return heldCount;
+                // CE takes the new count on the CLK after the write (datasheet). On a PC an ISA port
+                // write by itself lasts about 1 us, longer than a CLK period (838 ns), so software
+                // never reads the counter inside that window; our port writes take almost no
+                // virtual time, so show the new count at once (Linux's quick_pit_calibrate reads
+                // the MSB right after loading 0xffff and gives up if it is not 0xff).
+                return initial % modulus();
             }
             int n = initial;
             int m = modulus();

@@ -14,9 +14,15 @@ import java.util.List;
  * @param serial    where COM1 goes: "stdio", "none" or "file:PATH"
  * @param pv        expose the KVM para-virtual interface and the virtio console and rng
  * @param drives    disks (--drive), IDE or virtio-blk
+ * @param guestDecompress a bzImage runs its own decompressor in the guest instead of being unpacked on the host
  */
 public record MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
-        boolean pv, List<DriveSpec> drives) {
+        boolean pv, List<DriveSpec> drives, boolean guestDecompress) {
+
+    public MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
+            boolean pv, List<DriveSpec> drives) {
+        this(kernel, initrd, append, memBytes, icount, serial, pv, drives, false);
+    }
 
     public MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
             boolean pv) {

@@ -153,10 +153,11 @@ public final class PcMachine implements AutoCloseable {
         BootEntry entry;
         if (config.kernel() == null) {
             DefaultGuest guest = DefaultGuest.open();
-            entry = guest.load(vm.ram(), config.append() != null ? config.append() : DefaultGuest.DEFAULT_CMDLINE);
+            entry = guest.load(vm.ram(), config.append() != null ? config.append() : DefaultGuest.DEFAULT_CMDLINE,
+                    config.guestDecompress());
         } else {
             entry = KernelLoader.load(vm.ram(), config.kernel(), config.initrd(),
-                    config.append() != null ? config.append() : "");
+                    config.append() != null ? config.append() : "", config.guestDecompress());
         }
         applyEntry(vm.vcpu(), entry);
     }

@@ -14,9 +14,15 @@ final class SyntheticBzImage {
     long cmdlineSize = 255;
     long initrdAddrMax = 0x7FFFFFFF;
     String versionString = "6.1.0-test (jvisor) #1";
+    /** The compressed vmlinux at payload_offset 0x100 (followed by its 4-byte size), or null for filler bytes. */
+    byte[] payload;
+    long payloadSize;
 
     byte[] build() {
         int setupSize = (setupSects + 1) * 512;
+        if (payload != null) {
+            pmSize = Math.max(pmSize, (0x100 + payload.length + 4 + 15) & ~15);
+        }
         byte[] b = new byte[setupSize + pmSize];
         put8(b, 0x1F1, setupSects);
         put32(b, 0x1F4, pmSize / 16);
@@ -40,6 +46,11 @@ final class SyntheticBzImage {
         put32(b, 0x260, initSize);
         for (int i = setupSize; i < b.length; i++) {
             b[i] = (byte) (i * 7);
+        }
+        if (payload != null) {
+            System.arraycopy(payload, 0, b, setupSize + 0x100, payload.length);
+            put32(b, setupSize + 0x100 + payload.length, payloadSize);
+            put32(b, 0x24C, payload.length + 4);
         }
         return b;
     }

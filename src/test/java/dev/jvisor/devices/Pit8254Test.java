@@ -358,4 +358,31 @@ class Pit8254Test {
         irq0.takeEdges();
         periodicModeTwoInterruptsAtHz();
     }
+
+    /**
+     * Linux's quick_pit_calibrate (arch/x86/kernel/tsc.c): channel 2 in mode 0 from 0xffff, then
+     * pairs of reads (LSB ignored, MSB compared) until the MSB moves on. The MSB must stay 0xff
+     * for 256 ticks (about 214 us) and then step to 0xfe, 0xfd, ...
+     */
+    @Test
+    void quickCalibrationSeesTheMsbStepEvery256Ticks() {
+        ioCostNanos = 50;
+        outb((inb(0x61) & ~0x02) | 0x01, 0x61);
+        outb(0xb0, 0x43);
+        outb(0xff, 0x42);
+        outb(0xff, 0x42);
+        inb(0x42);
+        assertEquals(0xff, inb(0x42), "the new count shows right after the write");
+        for (int expect = 0xff; expect > 0xf0; expect--) {
+            int iterations = 0;
+            while (true) {
+                inb(0x42);
+                if (inb(0x42) != expect) {
+                    break;
+                }
+                iterations++;
+            }
+            assertTrue(iterations > 1000, "MSB 0x" + Integer.toHexString(expect) + " held for only " + iterations + " reads");
+        }
+    }
 }

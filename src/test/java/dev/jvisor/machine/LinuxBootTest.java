@@ -55,19 +55,24 @@ class LinuxBootTest {
         return "interp";
     }
 
+    /** Whether the bzImage's own XZ decompressor runs in the guest (LinuxBootBtTest: yes) or the host unpacks it. */
+    boolean guestDecompress() {
+        return false;
+    }
+
     @BeforeAll
     void boot() throws Exception {
-        bootWith(accel());
+        bootWith(accel(), guestDecompress());
     }
 
     /** Boots the guest on the given execution engine; the tests then check its output. */
-    static void bootWith(String accel) throws Exception {
+    static void bootWith(String accel, boolean guestDecompress) throws Exception {
         DefaultGuest guest = DefaultGuest.open();
         Path initrd = Files.createTempFile("jvisor-test-initrd", ".cpio.gz");
         Files.write(initrd, guest.initramfs(INIT, Map.of()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         MachineConfig cfg = new MachineConfig(guest.kernel(), initrd.toString(), DefaultGuest.DEFAULT_CMDLINE + " quiet",
-                128L << 20, true, "stdio", false);
+                128L << 20, true, "stdio", false, java.util.List.of(), guestDecompress);
         PcMachine m = new PcMachine(cfg, out, msg -> { }).setAccel(accel);
         vm = m.vm();
         vm.setDeadline(System.nanoTime() + 15L * 60 * 1_000_000_000L);
