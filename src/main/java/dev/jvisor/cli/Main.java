@@ -83,6 +83,8 @@ public final class Main implements Callable<Integer> {
         boolean noReboot;
         @Option(names = "--pv", description = "para-virtualization: KVM interface (kvmclock, hypercalls), virtio console and rng")
         boolean pv;
+        @Option(names = "--rtc-base", paramLabel = "DATETIME", description = "RTC time at power-on, UTC (e.g. 2026-01-31T12:00:00; default: the host's clock)")
+        String rtcBase;
         @Option(names = "--guest-decompress", description = "run a bzImage's own decompressor in the guest (default: unpack the kernel on the host)")
         boolean guestDecompress;
         @Option(names = "--profile", paramLabel = "FILE", description = "sample the guest EIP every 100 us and write a profile (bench/guest_profile.py folds it by symbol)")
@@ -108,7 +110,16 @@ public final class Main implements Callable<Integer> {
                 for (String d : drives) {
                     specs.add(dev.jvisor.machine.DriveSpec.parse(d));
                 }
-                config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, pv, specs, guestDecompress);
+                java.time.LocalDateTime base = null;
+                if (rtcBase != null) {
+                    try {
+                        base = java.time.LocalDateTime.parse(rtcBase);
+                    } catch (java.time.format.DateTimeParseException e) {
+                        throw new IllegalArgumentException("--rtc-base: '" + rtcBase + "' is not a date-time like 2026-01-31T12:00:00");
+                    }
+                }
+                config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, pv, specs, guestDecompress,
+                        base);
             } catch (IllegalArgumentException e) {
                 System.err.println("jvisor: " + e.getMessage());
                 return 1;

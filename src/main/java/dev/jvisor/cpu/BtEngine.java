@@ -129,12 +129,16 @@ final class BtEngine {
             if (!candidate) {
                 return null;
             }
-            // fill the TLB as the interpreter's fetch would (a fault is left for the interpreter to raise)
+            // fill the TLB as the interpreter's fetch would (a fault is left for the interpreter to
+            // raise when it really fetches there: an interrupt may come first, so this probe must not
+            // leave CR2 changed; found by LinuxLockstepTest)
+            int cr2 = c.cr2;
             try {
                 if (c.translate(eip, false, c.cpl == 3) < 0) {
                     return null; // code in MMIO
                 }
             } catch (CpuFault f) {
+                c.cr2 = cr2;
                 return null;
             }
             e = c.tlbRead[eip >>> 12];

@@ -1,6 +1,7 @@
 package dev.jvisor.machine;
 
 import java.nio.file.Path;
+import java.time.LocalDateTime;
 import java.util.List;
 
 /**
@@ -15,13 +16,15 @@ import java.util.List;
  * @param pv        expose the KVM para-virtual interface and the virtio console and rng
  * @param drives    disks (--drive), IDE or virtio-blk
  * @param guestDecompress a bzImage runs its own decompressor in the guest instead of being unpacked on the host
+ * @param rtcBase   the RTC's date and time at power-on (UTC); null = the host's clock. With {@code icount}
+ *                  a fixed base makes a run repeat exactly (QEMU: {@code -rtc base=...,clock=vm})
  */
 public record MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
-        boolean pv, List<DriveSpec> drives, boolean guestDecompress) {
+        boolean pv, List<DriveSpec> drives, boolean guestDecompress, LocalDateTime rtcBase) {
 
     public MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
             boolean pv, List<DriveSpec> drives) {
-        this(kernel, initrd, append, memBytes, icount, serial, pv, drives, false);
+        this(kernel, initrd, append, memBytes, icount, serial, pv, drives, false, null);
     }
 
     public MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,

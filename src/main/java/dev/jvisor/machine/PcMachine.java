@@ -80,7 +80,8 @@ public final class PcMachine implements AutoCloseable {
         ports.register(SystemControlPortB.PORT, SystemControlPortB.PORT_COUNT, new SystemControlPortB(pit));
         vm.addTimed(pit);
 
-        Rtc146818 rtc = new Rtc146818(vm.clock(), pic.irq(Rtc146818.IRQ));
+        Rtc146818 rtc = config.rtcBase() == null ? new Rtc146818(vm.clock(), pic.irq(Rtc146818.IRQ))
+                : new Rtc146818(vm.clock(), pic.irq(Rtc146818.IRQ), config.rtcBase());
         rtc.setMemorySize(config.memBytes());
         ports.register(Rtc146818.BASE, Rtc146818.PORT_COUNT, rtc);
         vm.addTimed(rtc);

@@ -118,17 +118,31 @@ public final class Vm implements ExitHandler {
 
     /** Runs the guest on the calling thread until it stops. */
     public StopReason run() {
+        return runUntil(Long.MAX_VALUE);
+    }
+
+    /**
+     * Runs the guest until it stops or exactly {@code icount} instructions have retired (then
+     * returns null; call again to go on). The limit is one more preemption-timer deadline, so both
+     * execution engines stop at the same instruction: differential tests step two VMs in lockstep.
+     */
+    public StopReason runUntil(long icount) {
         vcpuThread = Thread.currentThread();
+        stepLimit = icount;
         rearmTimers();
-        while (stopReason == null) {
+        while (stopReason == null && vcpu.icount < stepLimit) {
             vcpu.run();
             if (vcpu.isShutdown() && stopReason == null) {
                 stop(StopReason.TRIPLE_FAULT, 2);
             }
         }
+        stepLimit = Long.MAX_VALUE;
         vcpuThread = null;
         return stopReason;
     }
+
+    /** The icount at which {@link #runUntil} returns. */
+    private long stepLimit = Long.MAX_VALUE;
 
     // =====================================================================================
     // Exit handling
@@ -160,6 +174,9 @@ public final class Vm implements ExitHandler {
                     stop(StopReason.TIMEOUT, 3);
                 }
                 runTimers();
+                if (v.icount >= stepLimit) {
+                    v.requestStop(); // runUntil's limit: leave vcpu.run() at this boundary
+                }
             }
             case VMCALL -> {
                 if (paravirt == null) {
@@ -274,6 +291,9 @@ public final class Vm implements ExitHandler {
         long deadline = next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(vcpu.icount + 1, clock.icountAt(next));
         // look at the host now and then: --timeout, console input that arrived while busy
         deadline = Math.min(deadline, vcpu.icount + HOST_POLL_INSTRUCTIONS);
+        if (stepLimit > vcpu.icount) {
+            deadline = Math.min(deadline, stepLimit);
+        }
         if (deadline != vcpu.preemptionDeadline()) {
             vcpu.setPreemptionDeadline(deadline);
         }

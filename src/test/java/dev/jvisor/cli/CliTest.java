@@ -77,6 +77,12 @@ class CliTest {
     }
 
     @Test
+    void badRtcBaseIsRejected() throws Exception {
+        assertOneLine(run("run", "--rtc-base", "yesterday", "--kernel", tripleFaultKernel().toString(), "--serial", "none"),
+                "--rtc-base", "yesterday");
+    }
+
+    @Test
     void unknownOptionIsRejected() {
         assertOneLine(run("run", "--frobnicate"), "frobnicate");
     }

@@ -72,7 +72,7 @@ class LinuxBootTest {
         Files.write(initrd, guest.initramfs(INIT, Map.of()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         MachineConfig cfg = new MachineConfig(guest.kernel(), initrd.toString(), DefaultGuest.DEFAULT_CMDLINE + " quiet",
-                128L << 20, true, "stdio", false, java.util.List.of(), guestDecompress);
+                128L << 20, true, "stdio", false, java.util.List.of(), guestDecompress, null);
         PcMachine m = new PcMachine(cfg, out, msg -> { }).setAccel(accel);
         vm = m.vm();
         vm.setDeadline(System.nanoTime() + 15L * 60 * 1_000_000_000L);
