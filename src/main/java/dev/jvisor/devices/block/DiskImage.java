@@ -17,7 +17,9 @@ import java.nio.file.StandardOpenOption;
  *
  * <p><b>Durability.</b> A completed guest write has reached the host file (the OS page cache) when
  * the device reports it done; it is on stable storage once the guest's FLUSH has completed
- * ({@link #flush()} is {@code FileChannel.force(true)}). A host crash may lose writes not yet
+ * ({@link #flush()} is {@code FileChannel.force(false)}, fdatasync: the image's bytes and the
+ * metadata needed to read them back, not its timestamps; the IDE disk does the same, so both
+ * interfaces pay the same host cost per flush). A host crash may lose writes not yet
  * flushed, exactly like a disk with a volatile write cache, which is what the guest is told
  * (virtio-blk offers FLUSH). A host kill (or a jvisor crash) loses nothing that reached the
  * file, and leaves a raw image structurally valid: it is just bytes, with no metadata to tear.
@@ -133,7 +135,7 @@ public final class DiskImage implements BlockBackend {
     @Override
     public void flush() throws IOException {
         if (!readOnly) {
-            channel.force(true);
+            channel.force(false);
         }
     }
 
