@@ -4,8 +4,12 @@ import dev.jvisor.cpu.ExitReason;
 import dev.jvisor.cpu.Segment;
 import dev.jvisor.cpu.Vcpu;
 import dev.jvisor.cpu.VmExit;
+import dev.jvisor.vmm.AnonymousMemory;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
@@ -41,6 +45,7 @@ public final class Bench implements Callable<Integer> {
     boolean stats;
 
     static final int RAM = 8 << 20;
+    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final int CODE = 0x100000, ARR = 0x200000, SRC = 0x201000, DST = 0x202000, RESULT = 0x203000,
             COUNTER = 0x203004, STACK = 0x300000, PD = 0x1000, PT = 0x2000;
     static final int N = 64, COPY = 16;
@@ -81,7 +86,8 @@ public final class Bench implements Callable<Integer> {
 
     /** The guest: memory, page tables, code, and a vCPU at its entry point. */
     static final class Workload {
-        final byte[] ram = new byte[RAM];
+        /** Host memory of the same kind as a VM's guest RAM, so the MIPS measure the same access path. */
+        final MemorySegment ram = AnonymousMemory.allocate(RAM);
         final Vcpu vcpu;
         private String fault;
 
@@ -90,7 +96,7 @@ public final class Bench implements Callable<Integer> {
         }
 
         Workload(String accel) {
-            vcpu = new Vcpu(ram, RAM, RAM, RAM, this::onExit);
+            vcpu = new Vcpu(ram, RAM, RAM, this::onExit);
             vcpu.setAccel(accel);
             vcpu.controls.exceptionBitmap = -1; // any exception is a bug in the workload or the CPU
             // identity map of the first 8 MiB with 4 KiB user pages (two page tables)
@@ -107,7 +113,7 @@ public final class Bench implements Callable<Integer> {
                 le32(SRC + 4 * i, i * 0x01010101);
             }
             byte[] code = code();
-            System.arraycopy(code, 0, ram, CODE, code.length);
+            MemorySegment.copy(code, 0, ram, ValueLayout.JAVA_BYTE, CODE, code.length);
             vcpu.writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET | Vcpu.CR0_NE);
             vcpu.writeCr(4, 0);
             vcpu.writeCr(3, PD);
@@ -185,14 +191,11 @@ public final class Bench implements Callable<Integer> {
         }
 
         private int le32(int a) {
-            return (ram[a] & 0xff) | (ram[a + 1] & 0xff) << 8 | (ram[a + 2] & 0xff) << 16 | (ram[a + 3] & 0xff) << 24;
+            return ram.get(LE32, a);
         }
 
         private void le32(int a, int v) {
-            ram[a] = (byte) v;
-            ram[a + 1] = (byte) (v >>> 8);
-            ram[a + 2] = (byte) (v >>> 16);
-            ram[a + 3] = (byte) (v >>> 24);
+            ram.set(LE32, a, v);
         }
     }
 

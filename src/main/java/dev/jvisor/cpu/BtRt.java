@@ -8,19 +8,6 @@ package dev.jvisor.cpu;
 final class BtRt {
     private BtRt() { }
 
-    /**
-     * Little-endian RAM accesses of the inline TLB hit path. A static call rather than the VarHandle
-     * in the generated code: blocks still in HotSpot's interpreter or C1 then pay a call, not a
-     * VarHandle guard chain; C2 inlines it either way.
-     */
-    static int ld32(byte[] ram, int pa) {
-        return (int) Vcpu.LE32.get(ram, pa);
-    }
-
-    static void st32(byte[] ram, int pa, int v) {
-        Vcpu.LE32.set(ram, pa, v);
-    }
-
     static int cfAdd(int a, int b, int r, int m) {
         return (((a & b) | ((a | b) & ~r)) & m) != 0 ? 1 : 0;
     }

@@ -1,7 +1,6 @@
 package dev.jvisor.cpu;
 
 import static java.lang.constant.ConstantDescs.CD_boolean;
-import static java.lang.constant.ConstantDescs.CD_byte;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
@@ -52,8 +51,8 @@ final class BtTranslator {
     private static final ClassDesc CD_MULDIV = ClassDesc.of("dev.jvisor.cpu.MulDiv");
     private static final ClassDesc CD_FAULT = ClassDesc.of("dev.jvisor.cpu.CpuFault");
     private static final ClassDesc CD_INTS = CD_int.arrayType();
-    private static final ClassDesc CD_BYTES = CD_byte.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
+    private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
     private static final ClassFile CF = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
@@ -149,7 +148,7 @@ final class BtTranslator {
     private boolean decode(int pa, int eip, int max) {
         insns = new ArrayList<>();
         List<Integer> e = new ArrayList<>();
-        byte[] ram = c.ram;
+        Vcpu cpu = c;
         int page = pa & ~0xfff;
         int off = pa & 0xfff;
         int cur = eip;
@@ -162,7 +161,7 @@ final class BtTranslator {
                     if (start + n >= 4096) {
                         throw PAGE_END;
                     }
-                    return ram[page + start + n] & 0xff;
+                    return cpu.ram8(page + start + n);
                 }, true, in);
             } catch (PageEnd | CpuFault x) {
                 endOp = 0x3ff; // crosses the page (or too long): the interpreter takes it
@@ -526,12 +525,10 @@ final class BtTranslator {
             ic(0xffc);
             b.if_icmpgt(slow);
             ramIndex();
-            b.invokestatic(CD_RT, "ld32", MethodTypeDesc.of(CD_int, CD_BYTES, CD_int));
+            b.invokevirtual(CD_VCPU, "ram32", MT_I_I);
         } else {
             ramIndex();
-            b.baload();
-            ic(0xff);
-            b.iand();
+            b.invokevirtual(CD_VCPU, "ram8", MT_I_I);
         }
         b.goto_(done);
         b.labelBinding(slow);
@@ -539,8 +536,9 @@ final class BtTranslator {
         b.labelBinding(done);
     }
 
+    /** Pushes the vCPU and the physical address of LIN in the TLB entry E (for its RAM accessors). */
     private void ramIndex() {
-        b.aload(C).getfield(CD_VCPU, "ram", CD_BYTES).iload(E);
+        b.aload(C).iload(E);
         ic(~0xfff);
         b.iand().iload(LIN);
         ic(0xfff);
@@ -564,11 +562,10 @@ final class BtTranslator {
                 ic(0xffc);
                 b.if_icmpgt(slow);
                 ramIndex();
-                b.iload(V);
-                b.invokestatic(CD_RT, "st32", MethodTypeDesc.of(CD_void, CD_BYTES, CD_int, CD_int));
+                b.iload(V).invokevirtual(CD_VCPU, "ram32", MT_V_II);
             } else {
                 ramIndex();
-                b.iload(V).i2b().bastore();
+                b.iload(V).invokevirtual(CD_VCPU, "ram8", MT_V_II);
             }
             b.goto_(done);
         }

@@ -72,7 +72,7 @@ final class Interpreter implements Decoder.Fetcher {
             fetchLinPage = lin & ~0xfff;
             fetchPhys = (int) pa & ~0xfff;
         }
-        return c.ram[fetchPhys | (lin & 0xfff)] & 0xff;
+        return c.ram8(fetchPhys | (lin & 0xfff));
     }
 
     /** Physical page of the current fetch page, for the decoded-instruction cache. */

@@ -3,8 +3,8 @@ package dev.jvisor.cpu;
 import static dev.jvisor.cpu.Segment.*;
 
 import dev.jvisor.cpu.fpu.X87;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
@@ -36,8 +36,9 @@ public final class Vcpu {
 
     public static final int EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
 
-    static final VarHandle LE16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    static final VarHandle LE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Guest RAM is little-endian whatever the host is; x86 allows any alignment. */
+    static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // ---- architectural state ----
     public final int[] reg = new int[8];
@@ -70,7 +71,8 @@ public final class Vcpu {
     public Runnable ferr;
 
     // ---- memory ----
-    final byte[] ram;
+    /** Guest-physical RAM [0, ramSize): host memory shared with the devices (the VMM decides where it lives). */
+    final MemorySegment ram;
     final int ramSize;
     /** Guest-physical [holeStart, holeEnd) is not RAM even though it is below ramSize (legacy VGA window). */
     final int holeStart, holeEnd;
@@ -125,13 +127,16 @@ public final class Vcpu {
     /** Per-reason exit counts (cheap: plain array on the vCPU thread). */
     public final long[] exitCounts = new long[64];
 
-    public Vcpu(byte[] ram, int ramSize, int holeStart, int holeEnd, ExitHandler handler) {
+    public Vcpu(MemorySegment ram, int holeStart, int holeEnd, ExitHandler handler) {
+        if (ram.byteSize() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("guest RAM above 2 GiB is not supported");
+        }
         this.ram = ram;
-        this.ramSize = ramSize;
+        this.ramSize = (int) ram.byteSize();
         this.holeStart = holeStart;
         this.holeEnd = holeEnd;
         this.handler = handler;
-        this.decoded = new Insn[(ramSize + 0xfff) >>> 12][];
+        this.decoded = new Insn[(this.ramSize + 0xfff) >>> 12][];
         this.interp = new Interpreter(this);
         reset();
     }
@@ -169,7 +174,7 @@ public final class Vcpu {
         this.timeSource = source;
     }
 
-    public byte[] ram() {
+    public MemorySegment ram() {
         return ram;
     }
 
@@ -608,19 +613,44 @@ public final class Vcpu {
     // Linear memory access through the software TLB
     // =====================================================================================
 
+    // Guest-physical RAM at pa (the caller has checked it is RAM): little-endian, zero-extended.
+    int ram8(int pa) {
+        return ram.get(ValueLayout.JAVA_BYTE, pa) & 0xff;
+    }
+
+    int ram16(int pa) {
+        return ram.get(LE16, pa) & 0xffff;
+    }
+
+    int ram32(int pa) {
+        return ram.get(LE32, pa);
+    }
+
+    void ram8(int pa, int v) {
+        ram.set(ValueLayout.JAVA_BYTE, pa, (byte) v);
+    }
+
+    void ram16(int pa, int v) {
+        ram.set(LE16, pa, (short) v);
+    }
+
+    void ram32(int pa, int v) {
+        ram.set(LE32, pa, v);
+    }
+
     public int readLin8(int lin) {
         int e = tlbRead[lin >>> 12];
         if (e != 0) {
-            return ram[(e & ~0xfff) | (lin & 0xfff)] & 0xff;
+            return ram8((e & ~0xfff) | (lin & 0xfff));
         }
         long pa = translate(lin, false, cpl == 3);
-        return pa < 0 ? (int) mmioRead(pa & 0xffffffffL, 1, lin) : ram[(int) pa] & 0xff;
+        return pa < 0 ? (int) mmioRead(pa & 0xffffffffL, 1, lin) : ram8((int) pa);
     }
 
     public int readLin16(int lin) {
         int e = tlbRead[lin >>> 12];
         if (e != 0 && (lin & 0xfff) != 0xfff) {
-            return (short) LE16.get(ram, (e & ~0xfff) | (lin & 0xfff)) & 0xffff;
+            return ram16((e & ~0xfff) | (lin & 0xfff));
         }
         return readSlow(lin, 2);
     }
@@ -628,7 +658,7 @@ public final class Vcpu {
     public int readLin32(int lin) {
         int e = tlbRead[lin >>> 12];
         if (e != 0 && (lin & 0xfff) <= 0xffc) {
-            return (int) LE32.get(ram, (e & ~0xfff) | (lin & 0xfff));
+            return ram32((e & ~0xfff) | (lin & 0xfff));
         }
         return readSlow(lin, 4);
     }
@@ -636,7 +666,7 @@ public final class Vcpu {
     public void writeLin8(int lin, int v) {
         int e = tlbWrite[lin >>> 12];
         if (e != 0) {
-            ram[(e & ~0xfff) | (lin & 0xfff)] = (byte) v;
+            ram8((e & ~0xfff) | (lin & 0xfff), v);
             return;
         }
         long pa = translate(lin, true, cpl == 3);
@@ -644,14 +674,14 @@ public final class Vcpu {
             mmioWrite(pa & 0xffffffffL, 1, v, lin);
         } else {
             codeWritten((int) pa);
-            ram[(int) pa] = (byte) v;
+            ram8((int) pa, v);
         }
     }
 
     public void writeLin16(int lin, int v) {
         int e = tlbWrite[lin >>> 12];
         if (e != 0 && (lin & 0xfff) != 0xfff) {
-            LE16.set(ram, (e & ~0xfff) | (lin & 0xfff), (short) v);
+            ram16((e & ~0xfff) | (lin & 0xfff), v);
             return;
         }
         writeSlow(lin, 2, v);
@@ -660,7 +690,7 @@ public final class Vcpu {
     public void writeLin32(int lin, int v) {
         int e = tlbWrite[lin >>> 12];
         if (e != 0 && (lin & 0xfff) <= 0xffc) {
-            LE32.set(ram, (e & ~0xfff) | (lin & 0xfff), v);
+            ram32((e & ~0xfff) | (lin & 0xfff), v);
             return;
         }
         writeSlow(lin, 4, v);
@@ -684,7 +714,7 @@ public final class Vcpu {
         if (pa < 0) {
             return (int) mmioRead(pa & 0xffffffffL, size, lin);
         }
-        return size == 2 ? (short) LE16.get(ram, (int) pa) & 0xffff : (int) LE32.get(ram, (int) pa);
+        return size == 2 ? ram16((int) pa) : ram32((int) pa);
     }
 
     private void writeSlow(int lin, int size, int v) {
@@ -706,14 +736,14 @@ public final class Vcpu {
         }
         codeWritten((int) pa);
         if (size == 2) {
-            LE16.set(ram, (int) pa, (short) v);
+            ram16((int) pa, v);
         } else {
-            LE32.set(ram, (int) pa, v);
+            ram32((int) pa, v);
         }
     }
 
     private int physRead8(long pa) {
-        return pa < 0 ? (int) mmioRead(pa & 0xffffffffL, 1, 0) : ram[(int) pa] & 0xff;
+        return pa < 0 ? (int) mmioRead(pa & 0xffffffffL, 1, 0) : ram8((int) pa);
     }
 
     private void physWrite8(long pa, int v) {
@@ -721,7 +751,7 @@ public final class Vcpu {
             mmioWrite(pa & 0xffffffffL, 1, v, 0);
         } else {
             codeWritten((int) pa);
-            ram[(int) pa] = (byte) v;
+            ram8((int) pa, v);
         }
     }
 
@@ -914,7 +944,7 @@ public final class Vcpu {
     private int physRead32(int pa) {
         long p = pa & 0xffffffffL;
         if (isRamPage(p) && p + 3 < ramSize) {
-            return (int) LE32.get(ram, (int) p);
+            return ram32((int) p);
         }
         return 0; // paging structures outside RAM read as not present
     }
@@ -923,7 +953,7 @@ public final class Vcpu {
         long p = pa & 0xffffffffL;
         if (isRamPage(p) && p + 3 < ramSize) {
             codeWritten((int) p);
-            LE32.set(ram, (int) p, v);
+            ram32((int) p, v);
         }
     }
 

@@ -4,6 +4,9 @@ import dev.jvisor.cpu.Vcpu;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -17,6 +20,7 @@ import java.util.Map;
  * into functions with a System.map.
  */
 public final class GuestProfiler implements AutoCloseable {
+    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long IDLE = -1;
     private final Vcpu vcpu;
     private final Map<Long, long[]> counts = new HashMap<>();
@@ -70,7 +74,7 @@ public final class GuestProfiler implements AutoCloseable {
 
     /** A dword at a linear address through the guest's page tables without touching A/D bits; -1 if unmapped. */
     private long readLinear32(int lin) {
-        byte[] ram = vcpu.ram();
+        MemorySegment ram = vcpu.ram();
         long pa = lin & 0xFFFFFFFFL;
         if ((vcpu.cr0 & Vcpu.CR0_PG) != 0) {
             long pde = ramDword(ram, (vcpu.cr3 & 0xFFFFF000L) + ((pa >>> 22) << 2));
@@ -90,12 +94,11 @@ public final class GuestProfiler implements AutoCloseable {
         return ramDword(ram, pa);
     }
 
-    private long ramDword(byte[] ram, long pa) {
+    private long ramDword(MemorySegment ram, long pa) {
         if (pa < 0 || pa + 4 > vcpu.ramSize()) {
             return -1;
         }
-        int i = (int) pa;
-        return (ram[i] & 0xFFL) | (ram[i + 1] & 0xFFL) << 8 | (ram[i + 2] & 0xFFL) << 16 | (ram[i + 3] & 0xFFL) << 24;
+        return ram.get(LE32, pa) & 0xFFFFFFFFL;
     }
 
     @Override

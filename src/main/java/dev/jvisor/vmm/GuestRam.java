@@ -1,20 +1,21 @@
 package dev.jvisor.vmm;
 
 import dev.jvisor.bus.GuestMemory;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Guest-physical RAM: one host byte array shared by the vCPUs and the devices. The PC's legacy
- * video window [0xA0000, 0xC0000) is a hole (MMIO), as on real hardware. Every device access is
- * bounds-checked here, so a guest-supplied DMA address can never reach host memory outside it.
+ * Guest-physical RAM: one region of host memory shared by the vCPUs and the devices, an anonymous
+ * mapping that is resident only where the guest has touched it ({@link AnonymousMemory}). The PC's
+ * legacy video window [0xA0000, 0xC0000) is a hole (MMIO), as on real hardware. Every device access
+ * is bounds-checked here, so a guest-supplied DMA address can never reach host memory outside it.
  */
 public final class GuestRam implements GuestMemory {
     public static final int VGA_HOLE_START = 0xa0000, VGA_HOLE_END = 0xc0000;
-    private static final VarHandle LE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final byte[] bytes;
+    private final MemorySegment mem;
     /** Told about every device write, so the CPU can drop code it decoded from those bytes. */
     private volatile WriteWatcher watcher = (gpa, len) -> { };
 
@@ -32,21 +33,22 @@ public final class GuestRam implements GuestMemory {
         if (size < (1 << 20)) {
             throw new IllegalArgumentException("guest RAM must be at least 1 MiB");
         }
-        this.bytes = new byte[size];
+        this.mem = AnonymousMemory.allocate(size);
     }
 
-    public byte[] bytes() {
-        return bytes;
+    /** The host memory behind guest-physical [0, size): the vCPU's view of RAM. */
+    public MemorySegment segment() {
+        return mem;
     }
 
     @Override
     public long size() {
-        return bytes.length;
+        return mem.byteSize();
     }
 
     @Override
     public boolean isRam(long gpa, long len) {
-        if (gpa < 0 || len < 0 || gpa + len > bytes.length) {
+        if (gpa < 0 || len < 0 || gpa + len > mem.byteSize()) {
             return false;
         }
         return gpa + len <= VGA_HOLE_START || gpa >= VGA_HOLE_END;
@@ -57,7 +59,7 @@ public final class GuestRam implements GuestMemory {
         if (!isRam(gpa, len) || off < 0 || off + len > dst.length) {
             return false;
         }
-        System.arraycopy(bytes, (int) gpa, dst, off, len);
+        MemorySegment.copy(mem, ValueLayout.JAVA_BYTE, gpa, dst, off, len);
         return true;
     }
 
@@ -66,7 +68,7 @@ public final class GuestRam implements GuestMemory {
         if (!isRam(gpa, len) || off < 0 || off + len > src.length) {
             return false;
         }
-        System.arraycopy(src, off, bytes, (int) gpa, len);
+        MemorySegment.copy(src, off, mem, ValueLayout.JAVA_BYTE, gpa, len);
         watcher.written(gpa, len);
         return true;
     }
@@ -78,7 +80,7 @@ public final class GuestRam implements GuestMemory {
         }
         long v = 0;
         for (int i = size - 1; i >= 0; i--) {
-            v = (v << 8) | (bytes[(int) gpa + i] & 0xff);
+            v = (v << 8) | (mem.get(ValueLayout.JAVA_BYTE, gpa + i) & 0xff);
         }
         return v;
     }
@@ -89,10 +91,10 @@ public final class GuestRam implements GuestMemory {
             return false;
         }
         if (size == 8) {
-            LE64.set(bytes, (int) gpa, value);
+            mem.set(LE64, gpa, value);
         } else {
             for (int i = 0; i < size; i++) {
-                bytes[(int) gpa + i] = (byte) (value >>> (8 * i));
+                mem.set(ValueLayout.JAVA_BYTE, gpa + i, (byte) (value >>> (8 * i)));
             }
         }
         watcher.written(gpa, size);

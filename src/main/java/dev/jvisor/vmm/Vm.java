@@ -45,7 +45,7 @@ public final class Vm implements ExitHandler {
     public Vm(int ramBytes, boolean icount) {
         this.ram = new GuestRam(ramBytes);
         this.clock = new VirtualClock(icount);
-        this.vcpu = new Vcpu(ram.bytes(), ramBytes, GuestRam.VGA_HOLE_START, GuestRam.VGA_HOLE_END, this);
+        this.vcpu = new Vcpu(ram.segment(), GuestRam.VGA_HOLE_START, GuestRam.VGA_HOLE_END, this);
         clock.attach(vcpu);
         ram.setWriteWatcher(vcpu::invalidateCode); // DMA into code pages drops their decoded instructions
         vcpu.setTimeSource(v -> clock.nanos()); // the TSC runs at 1 GHz of virtual time

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark workload computes what its Java model says (so `jvisor bench` measures real work, not a fault loop). */
@@ -22,7 +23,7 @@ class BenchTest {
         Bench.Workload w = new Bench.Workload();
         w.run(10_000);
         assertNull(w.check());
-        w.ram[Bench.ARR + 8] ^= 1;
+        w.ram.set(ValueLayout.JAVA_BYTE, Bench.ARR + 8, (byte) (w.ram.get(ValueLayout.JAVA_BYTE, Bench.ARR + 8) ^ 1));
         assertTrue(w.check() != null);
     }
 }

@@ -9,6 +9,7 @@ import static dev.jvisor.cpu.Segment.LDTR;
 import static dev.jvisor.cpu.Segment.SS;
 import static dev.jvisor.cpu.Segment.TR;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -113,7 +114,7 @@ final class FuzzRig {
     FuzzRig(Config cfg) {
         this.cfg = cfg;
         this.rnd = new SplittableRandom(cfg.seed);
-        this.cpu = new Vcpu(ram, RAM, HOLE_START, HOLE_END, this::onExit);
+        this.cpu = new Vcpu(MemorySegment.ofArray(ram), HOLE_START, HOLE_END, this::onExit);
         if (cfg.interceptSome) {
             cpu.controls.exceptionBitmap = (1 << CpuFault.UD) | (1 << CpuFault.PF) | (1 << CpuFault.GP);
         }
@@ -632,10 +633,10 @@ final class FuzzRig {
     }
 
     private void put32(int a, int v) {
-        Vcpu.LE32.set(ram, a, v);
+        MemorySegment.ofArray(ram).set(Vcpu.LE32, a, v);
     }
 
     private void put16(int a, int v) {
-        Vcpu.LE16.set(ram, a, (short) v);
+        MemorySegment.ofArray(ram).set(Vcpu.LE16, a, (short) v);
     }
 }

@@ -1,5 +1,8 @@
 package dev.jvisor.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * A bare CPU for instruction tests: 32-bit flat protected mode (all segments base 0, limit 4 GiB),
  * CPL 0, paging off, no IDT. Every exception is intercepted through the exception bitmap (a VM
@@ -15,7 +18,7 @@ public final class TestCpu {
 
     /** A test CPU on the given engine ("interp" or "bt"); for bt, blocks translate after btThreshold executions. */
     public TestCpu(int ramSize, String accel, int btThreshold) {
-        cpu = new Vcpu(new byte[ramSize], ramSize, ramSize, ramSize, this::onExit);
+        cpu = new Vcpu(MemorySegment.ofArray(new byte[ramSize]), ramSize, ramSize, this::onExit);
         cpu.setAccel(accel);
         cpu.setBtThreshold(btThreshold);
         cpu.controls.exceptionBitmap = -1;
@@ -56,13 +59,13 @@ public final class TestCpu {
     }
 
     public void write(int addr, byte[] bytes) {
-        System.arraycopy(bytes, 0, cpu.ram, addr, bytes.length);
+        MemorySegment.copy(bytes, 0, cpu.ram, ValueLayout.JAVA_BYTE, addr, bytes.length);
         cpu.invalidateCode(addr, bytes.length);
     }
 
     public byte[] read(int addr, int len) {
         byte[] b = new byte[len];
-        System.arraycopy(cpu.ram, addr, b, 0, len);
+        MemorySegment.copy(cpu.ram, ValueLayout.JAVA_BYTE, addr, b, 0, len);
         return b;
     }
 
