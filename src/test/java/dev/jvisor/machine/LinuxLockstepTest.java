@@ -1,6 +1,5 @@
 package dev.jvisor.machine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,7 +82,8 @@ class LinuxLockstepTest {
             compare(ref.vcpu(), bt.vcpu(), step);
             assertEquals(a, b, "stop reason at step " + step);
             if (step % 5000 == 0 || a != null) {
-                assertArrayEquals(ref.vcpu().ram(), bt.vcpu().ram(), "RAM differs after step " + step
+                long at = ref.vcpu().ram().mismatch(bt.vcpu().ram());
+                assertEquals(-1, at, "RAM differs (first at 0x" + Long.toHexString(at) + ") after step " + step
                         + " (icount " + ref.vcpu().icount + ")");
             }
             if (a != null) {
