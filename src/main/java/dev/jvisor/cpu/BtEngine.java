@@ -40,6 +40,8 @@ final class BtEngine {
     long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, smcExits, faults;
     final long[] fallbacks = new long[0x400];
     final long[] callouts = new long[0x400];
+    /** Instructions run by the interpreter inside a unit (BtRt.interp), by opcode. */
+    final long[] inlined = new long[0x400];
 
     private static final class Page {
         final int ppn;
@@ -69,7 +71,7 @@ final class BtEngine {
             prevStart = -1;
             return false;
         }
-        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || !translator.supported(c.interp.in);
+        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || !translator.translatable(c.interp.in);
         BtBlock b = lookup(eip, candidate);
         if (b == null || c.checkpoint - c.icount < b.n) {
             prevStart = eip;
@@ -92,6 +94,11 @@ final class BtEngine {
                     b = nb;
                 }
                 case BtBlock.INDIRECT -> b = lookup(c.eip, true);
+                case BtBlock.HELPER -> {
+                    // an instruction run by the interpreter left the unit (transfer, REP chunk, fault, SMC):
+                    // a delivered fault may have left flat 32-bit code, which lookup checks except TF/VM
+                    b = (c.flags & (Vcpu.TF | Vcpu.VM)) == 0 ? lookup(c.eip, true) : null;
+                }
                 case BtBlock.END -> {
                     int op = b.op[x];
                     if (BtStats.calloutReason(op) != null) {

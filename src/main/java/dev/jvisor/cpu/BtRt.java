@@ -62,6 +62,33 @@ final class BtRt {
         return bt.smc ? 1 : 0;
     }
 
+    /**
+     * One instruction of a unit run by the interpreter, as {@link Interpreter#step()} runs it (TF is
+     * clear in translated code, so no single-step trap): EIP past it, execute, retire; a fault rolls
+     * EIP back and is delivered here. Returns 0 when execution falls through to next and no
+     * translated code was written, else 1 (the unit leaves for c.eip).
+     */
+    static int interp(Vcpu c, Insn in, int eip0) {
+        Interpreter ip = c.interp;
+        BtEngine bt = c.bt;
+        bt.smc = false;
+        bt.inlined[in.op & 0x3ff]++;
+        int next = eip0 + in.length;
+        ip.startEip = eip0;
+        ip.in = in;
+        c.eip = next;
+        try {
+            ip.execute(in);
+            c.icount++;
+        } catch (CpuFault f) {
+            c.eip = eip0;
+            c.icount++;
+            c.raiseFault(f);
+            return 1;
+        }
+        return c.eip != next || bt.smc ? 1 : 0;
+    }
+
     /** A fault in translated code, state already rolled back to the faulting instruction: as the interpreter's catch. */
     static void fault(Vcpu c, CpuFault f) {
         c.icount++;

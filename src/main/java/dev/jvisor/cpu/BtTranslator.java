@@ -53,6 +53,8 @@ final class BtTranslator {
     private static final ClassDesc CD_FAULT = ClassDesc.of("dev.jvisor.cpu.CpuFault");
     private static final ClassDesc CD_INTS = CD_int.arrayType();
     private static final ClassDesc CD_BYTES = CD_byte.arrayType();
+    private static final ClassDesc CD_INSN = ClassDesc.of("dev.jvisor.cpu.Insn");
+    private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
@@ -89,6 +91,8 @@ final class BtTranslator {
     private int written;
     private final List<int[]> exits = new ArrayList<>();
     private final List<Runnable> stubs = new ArrayList<>();
+    /** Instructions run by the interpreter inside the unit (BtBlock.helperInsns, by index). */
+    private final List<Insn> helperInsns = new ArrayList<>();
     private Label common, head;
     private int startEip;
     private int endOp;
@@ -120,6 +124,7 @@ final class BtTranslator {
                 blk.target = new int[nx];
                 blk.op = new int[nx];
                 blk.succ = new BtBlock[nx];
+                blk.helperInsns = helperInsns.toArray(new Insn[0]);
                 for (int i = 0; i < nx; i++) {
                     blk.kind[i] = exits.get(i)[0];
                     blk.target[i] = exits.get(i)[1];
@@ -168,7 +173,7 @@ final class BtTranslator {
                 endOp = 0x3ff; // crosses the page (or too long): the interpreter takes it
                 break;
             }
-            if (!supported(in)) {
+            if (!supported(in) && !inlineInterp(in)) {
                 endOp = in.op & 0xffff;
                 break;
             }
@@ -250,12 +255,31 @@ final class BtTranslator {
         };
     }
 
+    /**
+     * Whether an instruction the translator does not generate code for may still run inside the unit
+     * by a call to the interpreter (one instruction; {@link BtRt#interp}). Excluded: sensitive
+     * instructions (callouts: they must end the unit so the engine counts them and events are
+     * checked), and everything that can change what translated code assumes at entry (CS, SS.B, CPL,
+     * paging, IF/TF/VM): those are all callouts already. A control transfer or a REP chunk that
+     * stays on the instruction is fine: the unit leaves when EIP is not the next instruction.
+     */
+    static boolean inlineInterp(Insn in) {
+        int op = in.op;
+        return op <= 0x1ff && BtStats.calloutReason(op) == null;
+    }
+
+    /** Translated or run inline by the interpreter: the unit does not end before it. */
+    boolean translatable(Insn in) {
+        return supported(in) || inlineInterp(in);
+    }
+
     // =====================================================================================
     // Class generation
     // =====================================================================================
 
     private byte[] generate() {
         exits.clear();
+        helperInsns.clear();
         return CF.build(ClassDesc.of("dev.jvisor.cpu.BtGen"), cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
             cb.withSuperclass(CD_BLOCK);
@@ -809,6 +833,10 @@ final class BtTranslator {
         ic(eips[i]);
         b.istore(REIP);
         int size = in.opSize;
+        if (!supported(in)) {
+            interpInline(in, i);
+            return true;
+        }
         if (op < 0x40) {
             aluRow(in, op);
         } else if (op <= 0x4f) {
@@ -1107,6 +1135,48 @@ final class BtTranslator {
         }
         tick(i, next);
         return true;
+    }
+
+    /**
+     * An instruction run by the interpreter inside the unit: the registers, the flags record and
+     * icount go to the Vcpu, {@link BtRt#interp} executes it exactly as {@link Interpreter#step()}
+     * would (including fault delivery), and the locals are reloaded. The unit leaves (exit kind
+     * HELPER) when the instruction did not fall through to the next one (a transfer, an unfinished
+     * REP chunk, a fault) or wrote translated code.
+     */
+    private void interpInline(Insn in, int i) {
+        sync();
+        for (int r = 0; r < 8; r++) {
+            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+            ic(r);
+            b.iload(R0 + r).iastore();
+        }
+        b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
+        b.aload(C);
+        b.aload(0).getfield(CD_BLOCK, "helperInsns", CD_INSNS);
+        ic(helperInsns.size());
+        b.aaload();
+        helperInsns.add(in);
+        ic(eips[i]);
+        b.invokestatic(CD_RT, "interp", MethodTypeDesc.of(CD_int, CD_VCPU, CD_INSN, CD_int));
+        b.istore(T);
+        for (int r = 0; r < 8; r++) {
+            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+            ic(r);
+            b.iaload().istore(R0 + r);
+        }
+        b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        Label out = b.newLabel();
+        b.iload(T).ifne(out);
+        int x = addExit(BtBlock.HELPER, 0, in.op & 0x3ff);
+        stubs.add(() -> {
+            b.labelBinding(out);
+            b.aload(C).getfield(CD_VCPU, "eip", CD_int).istore(XEIP);
+            ic(x);
+            b.istore(XIDX);
+            b.goto_(common);
+        });
+        st = ST_IN_C;
     }
 
     /** End of an instruction: retire it; stop after it if it wrote translated code. */
