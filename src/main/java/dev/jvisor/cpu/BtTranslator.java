@@ -242,9 +242,7 @@ final class BtTranslator {
             case 0x8d -> mem;
             case 0x90 -> (in.prefixes & Insn.P_REP) == 0;
             case 0xa0, 0xa1, 0xa2, 0xa3 -> in.adSize == 4;
-            case 0xc0, 0xc1 -> (in.imm & 31) != 0;
-            case 0xd0, 0xd1 -> true;
-            case 0xd2, 0xd3 -> !mem;
+            case 0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3 -> true;
             case 0xc2, 0xc3, 0xc9, 0xe8 -> os4 && c.stack32;
             case 0xe9, 0xeb -> os4;
             case 0xc6, 0xc7 -> in.regField == 0;
@@ -660,11 +658,15 @@ final class BtTranslator {
         if (st == Alu.OP_INC || st == Alu.OP_DEC) {
             return;
         }
-        if (st == Alu.OP_ADD || st == Alu.OP_SUB || st == Alu.OP_LOGIC) {
+        if (st == Alu.OP_ADD || st == Alu.OP_SUB || st == Alu.OP_LOGIC || st == Alu.OP_FLAGS) {
             b.aload(C).aload(C).getfield(CD_VCPU, "flags", CD_int);
             ic(~Vcpu.CF);
             b.iand();
-            if (st != Alu.OP_LOGIC) {
+            if (st == Alu.OP_FLAGS) {
+                b.iload(FA);
+                ic(Vcpu.CF);
+                b.iand().ior();
+            } else if (st != Alu.OP_LOGIC) {
                 b.iload(FA).iload(FB).iload(FRES).iload(FMASK);
                 b.invokestatic(CD_RT, st == Alu.OP_ADD ? "cfAdd" : "cfSub", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int));
                 b.ior();
@@ -754,7 +756,28 @@ final class BtTranslator {
                 default -> { }
             }
         }
-        if (st > 0) {
+        if (st == Alu.OP_FLAGS) {
+            int bit = switch (cc >> 1) {
+                case 0 -> Vcpu.OF;
+                case 1 -> Vcpu.CF;
+                case 2 -> Vcpu.ZF;
+                case 4 -> Vcpu.SF;
+                case 5 -> Vcpu.PF;
+                default -> 0;
+            };
+            if (bit != 0) {
+                b.iload(FA);
+                ic(bit);
+                b.iand();
+                if ((cc & 1) == 0) {
+                    b.ifne(t);
+                } else {
+                    b.ifeq(t);
+                }
+                return;
+            }
+        }
+        if (st > 0 && st != Alu.OP_FLAGS) {
             switch (cc) {
                 case 4 -> {
                     b.iload(FRES).ifeq(t);
@@ -1321,14 +1344,24 @@ final class BtTranslator {
         aluFlags(alu, size);
     }
 
+    /**
+     * Group 2. ROL ROR SHL SHR SAL SAR are inline: the value and the new arithmetic flags come from
+     * Alu's pure shiftValue/shiftFlags (the interpreter's own code), and the flags go to the record
+     * in locals as OP_FLAGS, so HotSpot drops them when a later instruction overwrites them. The
+     * flags before are needed only by rotates (they keep SF ZF AF PF) and when the count may be 0
+     * (SDM: a zero count leaves the flags alone). RCL/RCR read CF and call the CPU's helper.
+     */
     private void shift(Insn in, int size, int op) {
+        int g = in.regField;
+        boolean cl = op == 0xd2 || op == 0xd3;
+        int imm = op >= 0xd0 ? 1 : in.imm & 31;
         Emit count = () -> {
-            if (op == 0xd2 || op == 0xd3) {
+            if (cl) {
                 b.iload(R0 + Vcpu.ECX);
                 ic(31);
                 b.iand();
             } else {
-                ic(op >= 0xd0 ? 1 : in.imm & 31);
+                ic(imm);
             }
         };
         if (in.mod == 3) {
@@ -1340,18 +1373,62 @@ final class BtTranslator {
             load(size);
             b.istore(T);
         }
-        sync();
-        b.aload(C);
-        ic(in.regField);
-        b.iload(T);
-        count.run();
-        ic(size);
-        b.invokestatic(CD_ALU, "shift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
+        if (g == 2 || g == 3) {
+            sync();
+            b.aload(C);
+            ic(g);
+            b.iload(T);
+            count.run();
+            ic(size);
+            b.invokestatic(CD_ALU, "shift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
+        } else {
+            count.run();
+            b.istore(T2);
+            if (cl || g <= 1 || imm == 0) {
+                pushArith();
+            } else {
+                ic(0); // a non-zero count of SHL/SHR/SAR sets all six flags
+            }
+            b.istore(E);
+            ic(g);
+            b.iload(T).iload(T2);
+            ic(size);
+            b.iload(E);
+            b.invokestatic(CD_ALU, "shiftFlags", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int, CD_int));
+            b.istore(E);
+            ic(g);
+            b.iload(T).iload(T2);
+            ic(size);
+            b.invokestatic(CD_ALU, "shiftValue", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int));
+            b.istore(V);
+            b.iload(E).istore(FA);
+            b.iconst_0().istore(FB);
+            b.iconst_0().istore(FRES);
+            ic(sign(size));
+            b.istore(FMASK);
+            ic(Alu.OP_FLAGS);
+            b.istore(FOP);
+            st = Alu.OP_FLAGS;
+            stSize = size;
+            b.iload(V);
+        }
         if (in.mod == 3) {
             stReg(size, in.rm);
         } else {
             b.istore(V);
             store(size);
+        }
+    }
+
+    /** Pushes the six arithmetic flags as they are now (from the record in locals when it is there). */
+    private void pushArith() {
+        if (st > 0) {
+            b.iload(FOP).iload(FA).iload(FB).iload(FRES).iload(FMASK);
+            b.aload(C).getfield(CD_VCPU, "flags", CD_int);
+            b.invokestatic(CD_ALU, "flagsOf", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int));
+        } else {
+            sync();
+            b.aload(C).invokestatic(CD_ALU, "arithFlags", MethodTypeDesc.of(CD_int, CD_VCPU));
         }
     }
 
