@@ -20,7 +20,7 @@ abstract class BtBlock {
     boolean valid = true;
     /** Per exit: kind, static target EIP (CHAIN), opcode of the instruction not translated (END). */
     int[] kind, target, op;
-    /** Per exit: the chained successor on the same page, filled by the dispatcher. */
+    /** Per exit: the last successor it led to (any page; checked on use), filled by the dispatcher. */
     BtBlock[] succ;
     /** Instructions the unit runs through the interpreter ({@link BtRt#interp}), by index. */
     Insn[] helperInsns;
