@@ -21,9 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Guest block to JVM bytecode (DESIGN.md section 4). A block is a straight trace of instructions
- * within one 4 KiB physical page, starting at a physical address, decoded with the shared
- * {@link Decoder}. Conditional branches leave the trace as side exits, become forward jumps when
+ * Guest block to JVM bytecode (DESIGN.md section 4). A block is a trace of instructions within one
+ * 4 KiB physical page, starting at a physical address, decoded with the shared {@link Decoder}; it
+ * follows direct JMPs and CALLs to elsewhere on the page. Conditional branches leave the trace as side exits, become forward jumps when
  * their target is later in the trace, or a real JVM back-edge (with an instruction-budget check)
  * when they go back to the block start. The block ends at an unconditional transfer, at the page
  * end, at a size limit, or just before an instruction it does not translate (the interpreter runs
@@ -40,7 +40,7 @@ import java.util.List;
  * handler writes them back, sets EIP and icount as the interpreter would, and delivers the fault.
  */
 final class BtTranslator {
-    static final int MAX_INSNS = 40;
+    static final int MAX_INSNS = 64;
     /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
     static final int MAX_CODE = 7000;
 
@@ -181,6 +181,18 @@ final class BtTranslator {
             e.add(cur);
             cur += in.length;
             off += in.length;
+            int op = in.op;
+            if ((op == 0xe8 || op == 0xe9 || op == 0xeb) && supported(in)) {
+                // a direct JMP/CALL to elsewhere on this page: the trace goes on there (not to the
+                // start, which is a loop back-edge, nor to an instruction already in the trace)
+                int target = cur + (op == 0xeb ? (byte) in.imm : in.imm);
+                if (((target ^ eip) & ~0xfff) != 0 || target == eip || e.contains(target)) {
+                    break;
+                }
+                off = target & 0xfff;
+                cur = target;
+                continue;
+            }
             if (endsBlock(in) || off >= 4096) {
                 break;
             }
@@ -373,7 +385,7 @@ final class BtTranslator {
         for (int i = 0; i < insns.size(); i++) {
             Insn in = insns.get(i);
             int op = in.op;
-            int next = eips[i + 1];
+            int next = eips[i] + in.length;
             int t;
             if (op >= 0x70 && op <= 0x7f || op == 0xeb) {
                 t = next + (byte) in.imm;
@@ -851,7 +863,7 @@ final class BtTranslator {
     /** Emits instruction i; returns whether execution can fall through to the next one. */
     private boolean insn(int i, Insn in) {
         int op = in.op;
-        int next = eips[i + 1];
+        int next = eips[i] + in.length; // fall-through EIP (the trace may continue elsewhere: a followed JMP/CALL)
         insnStores = false;
         ic(eips[i]);
         b.istore(REIP);
@@ -1038,15 +1050,25 @@ final class BtTranslator {
             b.iload(V);
             stReg(4, Vcpu.EBP);
         } else if (op == 0xe8) {
+            int target = next + in.imm;
             ic(next);
             b.istore(V);
             push();
-            tick(i, next);
-            jump(next + in.imm, i);
+            if (followed(i, target)) {
+                tick(i, target); // a push that wrote translated code leaves for the call target
+                return true;
+            }
+            insnStores = false; // the unit leaves now anyway; the dispatcher checks the successor is valid
+            tick(i, target);
+            jump(target, i);
             return false;
         } else if (op == 0xe9 || op == 0xeb) {
-            tick(i, next);
-            jump(next + (op == 0xeb ? (byte) in.imm : in.imm), i);
+            int target = next + (op == 0xeb ? (byte) in.imm : in.imm);
+            tick(i, target);
+            if (followed(i, target)) {
+                return true;
+            }
+            jump(target, i);
             return false;
         } else if (op == 0xf6 || op == 0xf7) {
             int sz = op == 0xf6 ? 1 : size;
@@ -1106,6 +1128,7 @@ final class BtTranslator {
                     ic(next);
                     b.istore(V);
                     push();
+                    insnStores = false; // leaves now for the target; the dispatcher checks the successor is valid
                     tick(i, next);
                     b.iload(T);
                     exitIndirect();
@@ -1202,7 +1225,12 @@ final class BtTranslator {
         st = ST_IN_C;
     }
 
-    /** End of an instruction: retire it; stop after it if it wrote translated code. */
+    /** Whether the trace continues at the target of the unconditional JMP/CALL i (decode followed it). */
+    private boolean followed(int i, int target) {
+        return i + 1 < insns.size() && eips[i + 1] == target;
+    }
+
+    /** End of an instruction: retire it; stop after it if it wrote translated code (leaving for next). */
     private void tick(int i, int next) {
         b.lload(IC).lconst_1().ladd().lstore(IC);
         if (insnStores) {
