@@ -40,7 +40,7 @@ import java.util.List;
  * handler writes them back, sets EIP and icount as the interpreter would, and delivers the fault.
  */
 final class BtTranslator {
-    static final int MAX_INSNS = 64;
+    static final int MAX_INSNS = Integer.getInteger("jvisor.bt.maxInsns", 64);
     /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
     static final int MAX_CODE = 7000;
 
