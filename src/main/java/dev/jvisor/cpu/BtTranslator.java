@@ -40,7 +40,7 @@ import java.util.List;
  * handler writes them back, sets EIP and icount as the interpreter would, and delivers the fault.
  */
 final class BtTranslator {
-    static final int MAX_INSNS = Integer.getInteger("jvisor.bt.maxInsns", 64);
+    static final int MAX_INSNS = Integer.getInteger("jvisor.bt.maxInsns", 40);
     /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
     static final int MAX_CODE = 7000;
 
@@ -63,7 +63,7 @@ final class BtTranslator {
 
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
-            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26;
+            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
 
@@ -327,6 +327,8 @@ final class BtTranslator {
         ic(startEip);
         b.istore(REIP);
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        b.aload(C).invokestatic(CD_RT, "flatMask", MethodTypeDesc.of(CD_int, CD_VCPU));
+        b.istore(FLAT);
         Label tryStart = b.newLabel();
         Label tryEnd = b.newLabel();
         Label handler = b.newLabel();
@@ -520,12 +522,19 @@ final class BtTranslator {
     /** LIN = linear address of seg:(offset on stack) for a read (or write) of size bytes (segment checks). */
     private void lin(int seg, int size, boolean write) {
         b.istore(LIN);
+        // a flat segment (as of entry: segment loads are callouts, so it cannot change inside the
+        // unit) needs no checks: the linear address is the offset
+        Label flat = b.newLabel();
+        b.iload(FLAT);
+        ic(1 << (seg + (write ? 8 : 0)));
+        b.iand().ifne(flat);
         b.aload(C);
         ic(seg);
         b.iload(LIN);
         ic(size);
         b.invokevirtual(CD_VCPU, write ? "linWrite" : "linRead", MT_I_III);
         b.istore(LIN);
+        b.labelBinding(flat);
     }
 
     private void linE(Insn in, int size, boolean write) {
