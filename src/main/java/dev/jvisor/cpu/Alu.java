@@ -18,6 +18,11 @@ final class Alu {
     private Alu() { }
 
     static final int OP_NONE = 0, OP_ADD = 1, OP_SUB = 2, OP_LOGIC = 3, OP_INC = 4, OP_DEC = 5;
+    /**
+     * The six arithmetic flags are concrete in lfA (b, res unused): what translated code records
+     * after a shift or rotate, so the flags stay in JVM locals and HotSpot drops them when dead.
+     */
+    static final int OP_FLAGS = 6;
 
     static final byte[] PARITY = new byte[256];
 
@@ -56,16 +61,17 @@ final class Alu {
             case OP_ADD -> (((a & b) | ((a | b) & ~r)) & c.lfMask) != 0;
             case OP_SUB -> (((~a & b) | ((~a | b) & r)) & c.lfMask) != 0;
             case OP_LOGIC -> false;
+            case OP_FLAGS -> (c.lfA & CF) != 0;
             default -> (c.flags & CF) != 0;
         };
     }
 
     static boolean zf(Vcpu c) {
-        return c.lfOp == OP_NONE ? (c.flags & ZF) != 0 : c.lfRes == 0;
+        return c.lfOp == OP_NONE ? (c.flags & ZF) != 0 : c.lfOp == OP_FLAGS ? (c.lfA & ZF) != 0 : c.lfRes == 0;
     }
 
     static boolean sf(Vcpu c) {
-        return c.lfOp == OP_NONE ? (c.flags & SF) != 0 : (c.lfRes & c.lfMask) != 0;
+        return c.lfOp == OP_NONE ? (c.flags & SF) != 0 : c.lfOp == OP_FLAGS ? (c.lfA & SF) != 0 : (c.lfRes & c.lfMask) != 0;
     }
 
     static boolean of(Vcpu c) {
@@ -74,12 +80,13 @@ final class Alu {
             case OP_ADD, OP_INC -> (((a ^ r) & (b ^ r)) & c.lfMask) != 0;
             case OP_SUB, OP_DEC -> (((a ^ b) & (a ^ r)) & c.lfMask) != 0;
             case OP_LOGIC -> false;
+            case OP_FLAGS -> (c.lfA & OF) != 0;
             default -> (c.flags & OF) != 0;
         };
     }
 
     static boolean pf(Vcpu c) {
-        return c.lfOp == OP_NONE ? (c.flags & PF) != 0 : PARITY[c.lfRes & 0xff] != 0;
+        return c.lfOp == OP_NONE ? (c.flags & PF) != 0 : c.lfOp == OP_FLAGS ? (c.lfA & PF) != 0 : PARITY[c.lfRes & 0xff] != 0;
     }
 
     /** All six arithmetic flags from the lazy record. */
@@ -87,20 +94,44 @@ final class Alu {
         if (c.lfOp == OP_NONE) {
             return c.flags & Vcpu.ARITH;
         }
-        int f = PARITY[c.lfRes & 0xff];
-        if (cf(c)) {
+        return flagsOf(c.lfOp, c.lfA, c.lfB, c.lfRes, c.lfMask, c.flags);
+    }
+
+    /**
+     * The six arithmetic flags of a lazy record given as values (op not OP_NONE; flags is the
+     * flags word, whose CF INC/DEC keep). A pure function, so translated code can call it on the
+     * record in its locals and HotSpot removes the call when the result is unused.
+     */
+    static int flagsOf(int op, int a, int b, int r, int m, int flags) {
+        if (op == OP_FLAGS) {
+            return a & Vcpu.ARITH;
+        }
+        int f = PARITY[r & 0xff];
+        boolean cf = switch (op) {
+            case OP_ADD -> (((a & b) | ((a | b) & ~r)) & m) != 0;
+            case OP_SUB -> (((~a & b) | ((~a | b) & r)) & m) != 0;
+            case OP_LOGIC -> false;
+            default -> (flags & CF) != 0;
+        };
+        if (cf) {
             f |= CF;
         }
-        if (c.lfOp != OP_LOGIC) {
-            f |= (c.lfA ^ c.lfB ^ c.lfRes) & AF; // AF after logic ops: undefined, 0 as QEMU
+        if (op != OP_LOGIC) {
+            f |= (a ^ b ^ r) & AF; // AF after logic ops: undefined, 0 as QEMU
         }
-        if (c.lfRes == 0) {
+        if (r == 0) {
             f |= ZF;
         }
-        if ((c.lfRes & c.lfMask) != 0) {
+        if ((r & m) != 0) {
             f |= SF;
         }
-        if (of(c)) {
+        boolean of = switch (op) {
+            case OP_ADD, OP_INC -> (((a ^ r) & (b ^ r)) & m) != 0;
+            case OP_SUB, OP_DEC -> (((a ^ b) & (a ^ r)) & m) != 0;
+            case OP_LOGIC -> false;
+            default -> (flags & OF) != 0;
+        };
+        if (of) {
             f |= OF;
         }
         return f;
@@ -233,81 +264,124 @@ final class Alu {
      */
     static int shift(Vcpu c, int op, int v, int count, int size) {
         int m = mask(size);
-        int bits = size * 8;
         v &= m;
         if (count == 0) {
             return v;
         }
+        if (op == 2 || op == 3) {
+            return rotateThroughCarry(c, op, v, count, size);
+        }
         int f = c.getEflags();
-        int r;
+        int r = shiftValue(op, v, count, size);
+        Alu.setArith(c, shiftFlags(op, v, count, size, f));
+        return r;
+    }
+
+    /**
+     * Group 2 result for ROL ROR SHL SHR SAL SAR (not RCL/RCR); v zero-extended to the size, count
+     * masked to 5 bits (0 gives v). Pure, shared by the interpreter and translated code.
+     */
+    static int shiftValue(int op, int v, int count, int size) {
+        int m = mask(size);
+        int bits = size * 8;
+        switch (op) {
+            case 0 -> { // ROL
+                int n = count & (bits - 1);
+                return n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
+            }
+            case 1 -> { // ROR
+                int n = count & (bits - 1);
+                return n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
+            }
+            case 4, 6 -> { // SHL/SAL
+                return (int) ((v & 0xffffffffL) << count) & m;
+            }
+            case 5 -> { // SHR
+                return count >= bits ? 0 : v >>> count;
+            }
+            default -> { // SAR
+                int sv = size == 4 ? v : size == 2 ? (short) v : (byte) v;
+                return (sv >> Math.min(count, 31)) & m;
+            }
+        }
+    }
+
+    /**
+     * The arithmetic flags after {@link #shiftValue} (f: the flags before, which a zero count keeps
+     * and rotates keep except CF and OF). Rotates: CF and OF only; OF is defined for count 1 and
+     * QEMU's count-1 formula is used for every count. Shifts: CF, OF, SF, ZF, PF; AF 0 (undefined,
+     * as QEMU). Pure.
+     */
+    static int shiftFlags(int op, int v, int count, int size, int f) {
+        if (count == 0) {
+            return f & Vcpu.ARITH;
+        }
+        int bits = size * 8;
+        int r = shiftValue(op, v, count, size);
         int cf;
         int of;
         switch (op) {
             case 0 -> { // ROL
-                int n = count & (bits - 1);
-                r = n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
                 cf = r & 1;
-                of = (((r >>> (bits - 1)) & 1) ^ cf);
-                Alu.setArith(c, (f & ~(CF | OF)) | cf | (of != 0 ? OF : 0));
-                return r;
+                of = ((r >>> (bits - 1)) & 1) ^ cf;
+                return (f & Vcpu.ARITH & ~(CF | OF)) | cf | (of != 0 ? OF : 0);
             }
             case 1 -> { // ROR
-                int n = count & (bits - 1);
-                r = n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
                 cf = (r >>> (bits - 1)) & 1;
                 of = cf ^ ((r >>> (bits - 2)) & 1);
-                Alu.setArith(c, (f & ~(CF | OF)) | cf | (of != 0 ? OF : 0));
-                return r;
-            }
-            case 2 -> { // RCL: rotate through carry, modulo size+1
-                int n = size == 4 ? count : count % (bits + 1);
-                if (n == 0) {
-                    return v;
-                }
-                long wide = (v & 0xffffffffL) | ((long) (f & CF) << bits);
-                long full = (1L << (bits + 1)) - 1;
-                long rot = ((wide << n) | (wide >>> (bits + 1 - n))) & full;
-                r = (int) rot & m;
-                cf = (int) (rot >>> bits) & 1;
-                of = ((r ^ v) >>> (bits - 1)) & 1; // = MSB(result) XOR CF for count 1; QEMU's choice beyond
-                Alu.setArith(c, (f & ~(CF | OF)) | cf | (of != 0 ? OF : 0));
-                return r;
-            }
-            case 3 -> { // RCR
-                int n = size == 4 ? count : count % (bits + 1);
-                if (n == 0) {
-                    return v;
-                }
-                long wide = (v & 0xffffffffL) | ((long) (f & CF) << bits);
-                long full = (1L << (bits + 1)) - 1;
-                long rot = ((wide >>> n) | (wide << (bits + 1 - n))) & full;
-                r = (int) rot & m;
-                cf = (int) (rot >>> bits) & 1;
-                of = ((r ^ v) >>> (bits - 1)) & 1;
-                Alu.setArith(c, (f & ~(CF | OF)) | cf | (of != 0 ? OF : 0));
-                return r;
+                return (f & Vcpu.ARITH & ~(CF | OF)) | cf | (of != 0 ? OF : 0);
             }
             case 4, 6 -> { // SHL/SAL
                 long wide = (v & 0xffffffffL) << count;
-                r = (int) wide & m;
                 cf = count > bits ? 0 : (int) (wide >>> bits) & 1;
                 of = ((r >>> (bits - 1)) & 1) ^ cf;
             }
             case 5 -> { // SHR
-                r = count >= bits ? 0 : v >>> count;
                 cf = count > bits ? 0 : (int) (((v & 0xffffffffL) >>> (count - 1)) & 1);
                 // SDM: OF = MSB of the original operand for count 1; QEMU's formula gives 0 beyond
                 of = count == 1 ? (v >>> (bits - 1)) & 1 : 0;
             }
             default -> { // SAR
                 int sv = size == 4 ? v : size == 2 ? (short) v : (byte) v;
-                int n = Math.min(count, 31);
-                r = (sv >> n) & m;
                 cf = (sv >> Math.min(count - 1, 31)) & 1;
                 of = 0;
             }
         }
-        Alu.setArith(c, (f & ~Vcpu.ARITH) | szp(r, size) | cf | (of != 0 ? OF : 0));
+        return szp(r, size) | cf | (of != 0 ? OF : 0);
+    }
+
+    /** RCL/RCR: rotate through carry, modulo size+1 (count already masked, not 0). */
+    private static int rotateThroughCarry(Vcpu c, int op, int v, int count, int size) {
+        int m = mask(size);
+        int bits = size * 8;
+        int f = c.getEflags();
+        int r;
+        int cf;
+        int of;
+        if (op == 2) { // RCL
+            int n = size == 4 ? count : count % (bits + 1);
+            if (n == 0) {
+                return v;
+            }
+            long wide = (v & 0xffffffffL) | ((long) (f & CF) << bits);
+            long full = (1L << (bits + 1)) - 1;
+            long rot = ((wide << n) | (wide >>> (bits + 1 - n))) & full;
+            r = (int) rot & m;
+            cf = (int) (rot >>> bits) & 1;
+            of = ((r ^ v) >>> (bits - 1)) & 1; // = MSB(result) XOR CF for count 1; QEMU's choice beyond
+        } else { // RCR
+            int n = size == 4 ? count : count % (bits + 1);
+            if (n == 0) {
+                return v;
+            }
+            long wide = (v & 0xffffffffL) | ((long) (f & CF) << bits);
+            long full = (1L << (bits + 1)) - 1;
+            long rot = ((wide >>> n) | (wide << (bits + 1 - n))) & full;
+            r = (int) rot & m;
+            cf = (int) (rot >>> bits) & 1;
+            of = ((r ^ v) >>> (bits - 1)) & 1;
+        }
+        Alu.setArith(c, (f & ~(CF | OF)) | cf | (of != 0 ? OF : 0));
         return r;
     }
 

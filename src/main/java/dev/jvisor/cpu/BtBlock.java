@@ -7,7 +7,7 @@ package dev.jvisor.cpu;
  */
 abstract class BtBlock {
     /** Exit kinds. */
-    static final int CHAIN = 0, INDIRECT = 1, END = 2, SMC = 3, FAULT = 4;
+    static final int CHAIN = 0, INDIRECT = 1, END = 2, SMC = 3, FAULT = 4, HELPER = 5;
 
     /** Entry EIP (CS base is 0 whenever translated code runs) and the physical address it was translated from. */
     int eip;
@@ -20,8 +20,10 @@ abstract class BtBlock {
     boolean valid = true;
     /** Per exit: kind, static target EIP (CHAIN), opcode of the instruction not translated (END). */
     int[] kind, target, op;
-    /** Per exit: the chained successor on the same page, filled by the dispatcher. */
+    /** Per exit: the last successor it led to (any page; checked on use), filled by the dispatcher. */
     BtBlock[] succ;
+    /** Instructions the unit runs through the interpreter ({@link BtRt#interp}), by index. */
+    Insn[] helperInsns;
 
     abstract int run(Vcpu c);
 }

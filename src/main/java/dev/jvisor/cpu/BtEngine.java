@@ -12,8 +12,8 @@ import java.util.Locale;
  * a flat CS (base 0, 4 GiB limit), TF clear and outside V86; everything else is interpreted.
  * A block start becomes hot in the interpreter (a counter per branch target and per instruction
  * after an untranslated one) and is translated on the vCPU thread at the threshold. The
- * dispatcher then chains blocks: a direct exit to the same page caches its successor; other exits
- * look the target up again. A block is entered only if the instruction budget to the next
+ * dispatcher then chains blocks: every direct or indirect exit caches the last successor it led to,
+ * used again while it is valid, its entry EIP matches and its page is still mapped there. A block is entered only if the instruction budget to the next
  * checkpoint (interrupts, preemption timer, stop requests) covers one pass of it.
  *
  * <p>Invalidation reuses the CPU's decoded-instruction cache mechanism: a translated page always has
@@ -40,6 +40,8 @@ final class BtEngine {
     long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, smcExits, faults;
     final long[] fallbacks = new long[0x400];
     final long[] callouts = new long[0x400];
+    /** Instructions run by the interpreter inside a unit (BtRt.interp), by opcode. */
+    final long[] inlined = new long[0x400];
 
     private static final class Page {
         final int ppn;
@@ -69,7 +71,7 @@ final class BtEngine {
             prevStart = -1;
             return false;
         }
-        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || !translator.supported(c.interp.in);
+        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || !translator.translatable(c.interp.in);
         BtBlock b = lookup(eip, candidate);
         if (b == null || c.checkpoint - c.icount < b.n) {
             prevStart = eip;
@@ -81,17 +83,23 @@ final class BtEngine {
             btInsns += c.icount - ic0;
             blockRuns++;
             switch (b.kind[x]) {
-                case BtBlock.CHAIN -> {
+                case BtBlock.CHAIN, BtBlock.INDIRECT -> {
+                    // chained successor (direct exits: the static target; indirect ones: the last
+                    // target, a one-entry inline cache), valid while its page is still mapped there
                     BtBlock nb = b.succ[x];
-                    if (nb == null || !nb.valid || nb.stack32 != c.stack32) {
+                    if (nb == null || nb.eip != c.eip || !nb.valid || nb.stack32 != c.stack32 || !mapped(nb)) {
                         nb = lookup(c.eip, true);
-                        if (nb != null && ((nb.pa ^ b.pa) & ~0xfff) == 0 && ((nb.eip ^ b.eip) & ~0xfff) == 0 && nb.eip == b.target[x]) {
+                        if (nb != null) {
                             b.succ[x] = nb;
                         }
                     }
                     b = nb;
                 }
-                case BtBlock.INDIRECT -> b = lookup(c.eip, true);
+                case BtBlock.HELPER -> {
+                    // an instruction run by the interpreter left the unit (transfer, REP chunk, fault, SMC):
+                    // a delivered fault may have left flat 32-bit code, which lookup checks except TF/VM
+                    b = (c.flags & (Vcpu.TF | Vcpu.VM)) == 0 ? lookup(c.eip, true) : null;
+                }
                 case BtBlock.END -> {
                     int op = b.op[x];
                     if (BtStats.calloutReason(op) != null) {
@@ -116,6 +124,16 @@ final class BtEngine {
         }
         prevStart = -1;
         return true;
+    }
+
+    /**
+     * Whether the block's entry EIP still maps to the physical page it was translated from (through
+     * the current TLB; a miss sends the caller to lookup, which fills it). Code segment and mode
+     * cannot change inside translated code (those instructions are callouts and end the run).
+     */
+    private boolean mapped(BtBlock nb) {
+        int e = c.tlbRead[nb.eip >>> 12];
+        return e != 0 && ((e ^ nb.pa) & ~0xfff) == 0;
     }
 
     /** The valid block for eip (counting heat and translating when hot, if candidate), or null. */

@@ -8,6 +8,21 @@ package dev.jvisor.cpu;
 final class BtRt {
     private BtRt() { }
 
+    /** Bit s: segment s is flat for reads (Vcpu.linRead returns the offset); bit 8+s: for writes. */
+    static int flatMask(Vcpu c) {
+        int m = 0;
+        for (int s = 0; s < 6; s++) {
+            int acc = c.segAcc[s];
+            if ((acc & Segment.ACC_FLAT_READ) != 0) {
+                m |= 1 << s;
+            }
+            if ((acc & Segment.ACC_FLAT_WRITE) != 0) {
+                m |= 1 << (s + 8);
+            }
+        }
+        return m;
+    }
+
     static int cfAdd(int a, int b, int r, int m) {
         return (((a & b) | ((a | b) & ~r)) & m) != 0 ? 1 : 0;
     }
@@ -47,6 +62,33 @@ final class BtRt {
         bt.smc = false;
         c.writeLin8(lin, v);
         return bt.smc ? 1 : 0;
+    }
+
+    /**
+     * One instruction of a unit run by the interpreter, as {@link Interpreter#step()} runs it (TF is
+     * clear in translated code, so no single-step trap): EIP past it, execute, retire; a fault rolls
+     * EIP back and is delivered here. Returns 0 when execution falls through to next and no
+     * translated code was written, else 1 (the unit leaves for c.eip).
+     */
+    static int interp(Vcpu c, Insn in, int eip0) {
+        Interpreter ip = c.interp;
+        BtEngine bt = c.bt;
+        bt.smc = false;
+        bt.inlined[in.op & 0x3ff]++;
+        int next = eip0 + in.length;
+        ip.startEip = eip0;
+        ip.in = in;
+        c.eip = next;
+        try {
+            ip.execute(in);
+            c.icount++;
+        } catch (CpuFault f) {
+            c.eip = eip0;
+            c.icount++;
+            c.raiseFault(f);
+            return 1;
+        }
+        return c.eip != next || bt.smc ? 1 : 0;
     }
 
     /** A fault in translated code, state already rolled back to the faulting instruction: as the interpreter's catch. */

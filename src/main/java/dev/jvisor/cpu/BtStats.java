@@ -49,6 +49,7 @@ final class BtStats {
                 e.invalidatedBlocks, e.flushes, e.smcExits, e.faults));
         sb.append(top("  callouts (sensitive instruction ending a block, run by the interpreter's handler):", e.callouts, true));
         sb.append(top("  fallbacks (instruction not translated, run by the interpreter):", e.fallbacks, false));
+        sb.append(top("  inline fallbacks (instruction not translated, run by the interpreter inside the unit):", e.inlined, false));
         return sb.toString();
     }
 

@@ -20,9 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Guest block to JVM bytecode (DESIGN.md section 4). A block is a straight trace of instructions
- * within one 4 KiB physical page, starting at a physical address, decoded with the shared
- * {@link Decoder}. Conditional branches leave the trace as side exits, become forward jumps when
+ * Guest block to JVM bytecode (DESIGN.md section 4). A block is a trace of instructions within one
+ * 4 KiB physical page, starting at a physical address, decoded with the shared {@link Decoder}; it
+ * follows direct JMPs and CALLs to elsewhere on the page. Conditional branches leave the trace as side exits, become forward jumps when
  * their target is later in the trace, or a real JVM back-edge (with an instruction-budget check)
  * when they go back to the block start. The block ends at an unconditional transfer, at the page
  * end, at a size limit, or just before an instruction it does not translate (the interpreter runs
@@ -39,7 +39,7 @@ import java.util.List;
  * handler writes them back, sets EIP and icount as the interpreter would, and delivers the fault.
  */
 final class BtTranslator {
-    static final int MAX_INSNS = 40;
+    static final int MAX_INSNS = Integer.getInteger("jvisor.bt.maxInsns", 40);
     /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
     static final int MAX_CODE = 7000;
 
@@ -51,6 +51,8 @@ final class BtTranslator {
     private static final ClassDesc CD_MULDIV = ClassDesc.of("dev.jvisor.cpu.MulDiv");
     private static final ClassDesc CD_FAULT = ClassDesc.of("dev.jvisor.cpu.CpuFault");
     private static final ClassDesc CD_INTS = CD_int.arrayType();
+    private static final ClassDesc CD_INSN = ClassDesc.of("dev.jvisor.cpu.Insn");
+    private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
     private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
@@ -60,7 +62,7 @@ final class BtTranslator {
 
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
-            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26;
+            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
 
@@ -88,6 +90,8 @@ final class BtTranslator {
     private int written;
     private final List<int[]> exits = new ArrayList<>();
     private final List<Runnable> stubs = new ArrayList<>();
+    /** Instructions run by the interpreter inside the unit (BtBlock.helperInsns, by index). */
+    private final List<Insn> helperInsns = new ArrayList<>();
     private Label common, head;
     private int startEip;
     private int endOp;
@@ -119,6 +123,7 @@ final class BtTranslator {
                 blk.target = new int[nx];
                 blk.op = new int[nx];
                 blk.succ = new BtBlock[nx];
+                blk.helperInsns = helperInsns.toArray(new Insn[0]);
                 for (int i = 0; i < nx; i++) {
                     blk.kind[i] = exits.get(i)[0];
                     blk.target[i] = exits.get(i)[1];
@@ -167,7 +172,7 @@ final class BtTranslator {
                 endOp = 0x3ff; // crosses the page (or too long): the interpreter takes it
                 break;
             }
-            if (!supported(in)) {
+            if (!supported(in) && !inlineInterp(in)) {
                 endOp = in.op & 0xffff;
                 break;
             }
@@ -175,6 +180,18 @@ final class BtTranslator {
             e.add(cur);
             cur += in.length;
             off += in.length;
+            int op = in.op;
+            if ((op == 0xe8 || op == 0xe9 || op == 0xeb) && supported(in)) {
+                // a direct JMP/CALL to elsewhere on this page: the trace goes on there (not to the
+                // start, which is a loop back-edge, nor to an instruction already in the trace)
+                int target = cur + (op == 0xeb ? (byte) in.imm : in.imm);
+                if (((target ^ eip) & ~0xfff) != 0 || target == eip || e.contains(target)) {
+                    break;
+                }
+                off = target & 0xfff;
+                cur = target;
+                continue;
+            }
             if (endsBlock(in) || off >= 4096) {
                 break;
             }
@@ -236,9 +253,7 @@ final class BtTranslator {
             case 0x8d -> mem;
             case 0x90 -> (in.prefixes & Insn.P_REP) == 0;
             case 0xa0, 0xa1, 0xa2, 0xa3 -> in.adSize == 4;
-            case 0xc0, 0xc1 -> (in.imm & 31) != 0;
-            case 0xd0, 0xd1 -> true;
-            case 0xd2, 0xd3 -> !mem;
+            case 0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3 -> true;
             case 0xc2, 0xc3, 0xc9, 0xe8 -> os4 && c.stack32;
             case 0xe9, 0xeb -> os4;
             case 0xc6, 0xc7 -> in.regField == 0;
@@ -249,12 +264,31 @@ final class BtTranslator {
         };
     }
 
+    /**
+     * Whether an instruction the translator does not generate code for may still run inside the unit
+     * by a call to the interpreter (one instruction; {@link BtRt#interp}). Excluded: sensitive
+     * instructions (callouts: they must end the unit so the engine counts them and events are
+     * checked), and everything that can change what translated code assumes at entry (CS, SS.B, CPL,
+     * paging, IF/TF/VM): those are all callouts already. A control transfer or a REP chunk that
+     * stays on the instruction is fine: the unit leaves when EIP is not the next instruction.
+     */
+    static boolean inlineInterp(Insn in) {
+        int op = in.op;
+        return op <= 0x1ff && BtStats.calloutReason(op) == null;
+    }
+
+    /** Translated or run inline by the interpreter: the unit does not end before it. */
+    boolean translatable(Insn in) {
+        return supported(in) || inlineInterp(in);
+    }
+
     // =====================================================================================
     // Class generation
     // =====================================================================================
 
     private byte[] generate() {
         exits.clear();
+        helperInsns.clear();
         return CF.build(ClassDesc.of("dev.jvisor.cpu.BtGen"), cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
             cb.withSuperclass(CD_BLOCK);
@@ -292,6 +326,8 @@ final class BtTranslator {
         ic(startEip);
         b.istore(REIP);
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        b.aload(C).invokestatic(CD_RT, "flatMask", MethodTypeDesc.of(CD_int, CD_VCPU));
+        b.istore(FLAT);
         Label tryStart = b.newLabel();
         Label tryEnd = b.newLabel();
         Label handler = b.newLabel();
@@ -350,7 +386,7 @@ final class BtTranslator {
         for (int i = 0; i < insns.size(); i++) {
             Insn in = insns.get(i);
             int op = in.op;
-            int next = eips[i + 1];
+            int next = eips[i] + in.length;
             int t;
             if (op >= 0x70 && op <= 0x7f || op == 0xeb) {
                 t = next + (byte) in.imm;
@@ -485,12 +521,19 @@ final class BtTranslator {
     /** LIN = linear address of seg:(offset on stack) for a read (or write) of size bytes (segment checks). */
     private void lin(int seg, int size, boolean write) {
         b.istore(LIN);
+        // a flat segment (as of entry: segment loads are callouts, so it cannot change inside the
+        // unit) needs no checks: the linear address is the offset
+        Label flat = b.newLabel();
+        b.iload(FLAT);
+        ic(1 << (seg + (write ? 8 : 0)));
+        b.iand().ifne(flat);
         b.aload(C);
         ic(seg);
         b.iload(LIN);
         ic(size);
         b.invokevirtual(CD_VCPU, write ? "linWrite" : "linRead", MT_I_III);
         b.istore(LIN);
+        b.labelBinding(flat);
     }
 
     private void linE(Insn in, int size, boolean write) {
@@ -633,11 +676,15 @@ final class BtTranslator {
         if (st == Alu.OP_INC || st == Alu.OP_DEC) {
             return;
         }
-        if (st == Alu.OP_ADD || st == Alu.OP_SUB || st == Alu.OP_LOGIC) {
+        if (st == Alu.OP_ADD || st == Alu.OP_SUB || st == Alu.OP_LOGIC || st == Alu.OP_FLAGS) {
             b.aload(C).aload(C).getfield(CD_VCPU, "flags", CD_int);
             ic(~Vcpu.CF);
             b.iand();
-            if (st != Alu.OP_LOGIC) {
+            if (st == Alu.OP_FLAGS) {
+                b.iload(FA);
+                ic(Vcpu.CF);
+                b.iand().ior();
+            } else if (st != Alu.OP_LOGIC) {
                 b.iload(FA).iload(FB).iload(FRES).iload(FMASK);
                 b.invokestatic(CD_RT, st == Alu.OP_ADD ? "cfAdd" : "cfSub", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int));
                 b.ior();
@@ -727,7 +774,28 @@ final class BtTranslator {
                 default -> { }
             }
         }
-        if (st > 0) {
+        if (st == Alu.OP_FLAGS) {
+            int bit = switch (cc >> 1) {
+                case 0 -> Vcpu.OF;
+                case 1 -> Vcpu.CF;
+                case 2 -> Vcpu.ZF;
+                case 4 -> Vcpu.SF;
+                case 5 -> Vcpu.PF;
+                default -> 0;
+            };
+            if (bit != 0) {
+                b.iload(FA);
+                ic(bit);
+                b.iand();
+                if ((cc & 1) == 0) {
+                    b.ifne(t);
+                } else {
+                    b.ifeq(t);
+                }
+                return;
+            }
+        }
+        if (st > 0 && st != Alu.OP_FLAGS) {
             switch (cc) {
                 case 4 -> {
                     b.iload(FRES).ifeq(t);
@@ -801,11 +869,15 @@ final class BtTranslator {
     /** Emits instruction i; returns whether execution can fall through to the next one. */
     private boolean insn(int i, Insn in) {
         int op = in.op;
-        int next = eips[i + 1];
+        int next = eips[i] + in.length; // fall-through EIP (the trace may continue elsewhere: a followed JMP/CALL)
         insnStores = false;
         ic(eips[i]);
         b.istore(REIP);
         int size = in.opSize;
+        if (!supported(in)) {
+            interpInline(in, i);
+            return true;
+        }
         if (op < 0x40) {
             aluRow(in, op);
         } else if (op <= 0x4f) {
@@ -984,15 +1056,25 @@ final class BtTranslator {
             b.iload(V);
             stReg(4, Vcpu.EBP);
         } else if (op == 0xe8) {
+            int target = next + in.imm;
             ic(next);
             b.istore(V);
             push();
-            tick(i, next);
-            jump(next + in.imm, i);
+            if (followed(i, target)) {
+                tick(i, target); // a push that wrote translated code leaves for the call target
+                return true;
+            }
+            insnStores = false; // the unit leaves now anyway; the dispatcher checks the successor is valid
+            tick(i, target);
+            jump(target, i);
             return false;
         } else if (op == 0xe9 || op == 0xeb) {
-            tick(i, next);
-            jump(next + (op == 0xeb ? (byte) in.imm : in.imm), i);
+            int target = next + (op == 0xeb ? (byte) in.imm : in.imm);
+            tick(i, target);
+            if (followed(i, target)) {
+                return true;
+            }
+            jump(target, i);
             return false;
         } else if (op == 0xf6 || op == 0xf7) {
             int sz = op == 0xf6 ? 1 : size;
@@ -1052,6 +1134,7 @@ final class BtTranslator {
                     ic(next);
                     b.istore(V);
                     push();
+                    insnStores = false; // leaves now for the target; the dispatcher checks the successor is valid
                     tick(i, next);
                     b.iload(T);
                     exitIndirect();
@@ -1106,7 +1189,54 @@ final class BtTranslator {
         return true;
     }
 
-    /** End of an instruction: retire it; stop after it if it wrote translated code. */
+    /**
+     * An instruction run by the interpreter inside the unit: the registers, the flags record and
+     * icount go to the Vcpu, {@link BtRt#interp} executes it exactly as {@link Interpreter#step()}
+     * would (including fault delivery), and the locals are reloaded. The unit leaves (exit kind
+     * HELPER) when the instruction did not fall through to the next one (a transfer, an unfinished
+     * REP chunk, a fault) or wrote translated code.
+     */
+    private void interpInline(Insn in, int i) {
+        sync();
+        for (int r = 0; r < 8; r++) {
+            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+            ic(r);
+            b.iload(R0 + r).iastore();
+        }
+        b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
+        b.aload(C);
+        b.aload(0).getfield(CD_BLOCK, "helperInsns", CD_INSNS);
+        ic(helperInsns.size());
+        b.aaload();
+        helperInsns.add(in);
+        ic(eips[i]);
+        b.invokestatic(CD_RT, "interp", MethodTypeDesc.of(CD_int, CD_VCPU, CD_INSN, CD_int));
+        b.istore(T);
+        for (int r = 0; r < 8; r++) {
+            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+            ic(r);
+            b.iaload().istore(R0 + r);
+        }
+        b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        Label out = b.newLabel();
+        b.iload(T).ifne(out);
+        int x = addExit(BtBlock.HELPER, 0, in.op & 0x3ff);
+        stubs.add(() -> {
+            b.labelBinding(out);
+            b.aload(C).getfield(CD_VCPU, "eip", CD_int).istore(XEIP);
+            ic(x);
+            b.istore(XIDX);
+            b.goto_(common);
+        });
+        st = ST_IN_C;
+    }
+
+    /** Whether the trace continues at the target of the unconditional JMP/CALL i (decode followed it). */
+    private boolean followed(int i, int target) {
+        return i + 1 < insns.size() && eips[i + 1] == target;
+    }
+
+    /** End of an instruction: retire it; stop after it if it wrote translated code (leaving for next). */
     private void tick(int i, int next) {
         b.lload(IC).lconst_1().ladd().lstore(IC);
         if (insnStores) {
@@ -1248,14 +1378,24 @@ final class BtTranslator {
         aluFlags(alu, size);
     }
 
+    /**
+     * Group 2. ROL ROR SHL SHR SAL SAR are inline: the value and the new arithmetic flags come from
+     * Alu's pure shiftValue/shiftFlags (the interpreter's own code), and the flags go to the record
+     * in locals as OP_FLAGS, so HotSpot drops them when a later instruction overwrites them. The
+     * flags before are needed only by rotates (they keep SF ZF AF PF) and when the count may be 0
+     * (SDM: a zero count leaves the flags alone). RCL/RCR read CF and call the CPU's helper.
+     */
     private void shift(Insn in, int size, int op) {
+        int g = in.regField;
+        boolean cl = op == 0xd2 || op == 0xd3;
+        int imm = op >= 0xd0 ? 1 : in.imm & 31;
         Emit count = () -> {
-            if (op == 0xd2 || op == 0xd3) {
+            if (cl) {
                 b.iload(R0 + Vcpu.ECX);
                 ic(31);
                 b.iand();
             } else {
-                ic(op >= 0xd0 ? 1 : in.imm & 31);
+                ic(imm);
             }
         };
         if (in.mod == 3) {
@@ -1267,18 +1407,62 @@ final class BtTranslator {
             load(size);
             b.istore(T);
         }
-        sync();
-        b.aload(C);
-        ic(in.regField);
-        b.iload(T);
-        count.run();
-        ic(size);
-        b.invokestatic(CD_ALU, "shift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
+        if (g == 2 || g == 3) {
+            sync();
+            b.aload(C);
+            ic(g);
+            b.iload(T);
+            count.run();
+            ic(size);
+            b.invokestatic(CD_ALU, "shift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
+        } else {
+            count.run();
+            b.istore(T2);
+            if (cl || g <= 1 || imm == 0) {
+                pushArith();
+            } else {
+                ic(0); // a non-zero count of SHL/SHR/SAR sets all six flags
+            }
+            b.istore(E);
+            ic(g);
+            b.iload(T).iload(T2);
+            ic(size);
+            b.iload(E);
+            b.invokestatic(CD_ALU, "shiftFlags", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int, CD_int));
+            b.istore(E);
+            ic(g);
+            b.iload(T).iload(T2);
+            ic(size);
+            b.invokestatic(CD_ALU, "shiftValue", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int));
+            b.istore(V);
+            b.iload(E).istore(FA);
+            b.iconst_0().istore(FB);
+            b.iconst_0().istore(FRES);
+            ic(sign(size));
+            b.istore(FMASK);
+            ic(Alu.OP_FLAGS);
+            b.istore(FOP);
+            st = Alu.OP_FLAGS;
+            stSize = size;
+            b.iload(V);
+        }
         if (in.mod == 3) {
             stReg(size, in.rm);
         } else {
             b.istore(V);
             store(size);
+        }
+    }
+
+    /** Pushes the six arithmetic flags as they are now (from the record in locals when it is there). */
+    private void pushArith() {
+        if (st > 0) {
+            b.iload(FOP).iload(FA).iload(FB).iload(FRES).iload(FMASK);
+            b.aload(C).getfield(CD_VCPU, "flags", CD_int);
+            b.invokestatic(CD_ALU, "flagsOf", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int));
+        } else {
+            sync();
+            b.aload(C).invokestatic(CD_ALU, "arithFlags", MethodTypeDesc.of(CD_int, CD_VCPU));
         }
     }
 

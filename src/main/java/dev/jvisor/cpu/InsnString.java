@@ -60,6 +60,10 @@ final class InsnString {
             return;
         }
         boolean repe = (in.prefixes & Insn.P_REP) != 0;
+        if ((kind == 0xa4 || kind == 0xaa) && as == 4 && delta > 0) {
+            bulk(kind, size, srcSeg);
+            return;
+        }
         for (int n = 0; n < CHUNK; n++) {
             if (count(as) == 0) {
                 return;
@@ -74,6 +78,73 @@ final class InsnString {
             }
         }
         if (count(as) != 0) {
+            c.eip = ip.startEip; // more to do: run the instruction again after the boundary
+        }
+    }
+
+    /**
+     * REP MOVS / REP STOS forward with 32-bit addresses: the same iterations, chunk boundary and
+     * register updates as the loop in execute, but a run of elements that stays inside one page of
+     * the destination (and of the source) and hits the TLB is copied at once. Such a run cannot
+     * fault, and the write TLB never maps MMIO or pages holding decoded code, so nothing needs the
+     * per-element path there; everything else (a miss, a page-crossing element, a MOVS whose
+     * destination overlaps the source ahead of it, segments that are not flat) goes element by
+     * element through once(), which faults with the registers of that element (SDM Vol. 2B, REP).
+     */
+    private void bulk(int kind, int size, int srcSeg) {
+        boolean flat = (c.segAcc[ES] & Segment.ACC_FLAT_WRITE) != 0
+                && (kind == 0xaa || (c.segAcc[srcSeg] & Segment.ACC_FLAT_READ) != 0);
+        java.lang.foreign.MemorySegment ram = c.ram;
+        int n = 0;
+        while (n < CHUNK) {
+            int count = c.reg[ECX];
+            if (count == 0) {
+                return;
+            }
+            int di = c.reg[EDI];
+            int k = Math.min(Integer.compareUnsigned(count, CHUNK - n) < 0 ? count : CHUNK - n, (0x1000 - (di & 0xfff)) / size);
+            int ed = c.tlbWrite[di >>> 12];
+            int si = c.reg[ESI];
+            int es = 0;
+            if (kind == 0xa4) {
+                k = Math.min(k, (0x1000 - (si & 0xfff)) / size);
+                es = c.tlbRead[si >>> 12];
+            }
+            if (!flat || k == 0 || ed == 0 || (kind == 0xa4 && es == 0)) {
+                once(kind, size, 4, size, srcSeg);
+                c.reg[ECX]--;
+                n++;
+                continue;
+            }
+            int pd = (ed & ~0xfff) | (di & 0xfff);
+            int bytes = k * size;
+            if (kind == 0xa4) {
+                int ps = (es & ~0xfff) | (si & 0xfff);
+                if (pd > ps && pd < ps + bytes) {
+                    once(kind, size, 4, size, srcSeg); // overlapping forward copy: element semantics
+                    c.reg[ECX]--;
+                    n++;
+                    continue;
+                }
+                java.lang.foreign.MemorySegment.copy(ram, ps, ram, pd, bytes);
+                c.reg[ESI] = si + bytes;
+            } else if (size == 1) {
+                ram.asSlice(pd, bytes).fill((byte) c.reg[EAX]);
+            } else {
+                int v = c.reg[EAX];
+                for (int i = 0; i < bytes; i += size) {
+                    if (size == 4) {
+                        ram.set(Vcpu.LE32, pd + i, v);
+                    } else {
+                        ram.set(Vcpu.LE16, pd + i, (short) v);
+                    }
+                }
+            }
+            c.reg[EDI] = di + bytes;
+            c.reg[ECX] = count - k;
+            n += k;
+        }
+        if (c.reg[ECX] != 0) {
             c.eip = ip.startEip; // more to do: run the instruction again after the boundary
         }
     }
