@@ -17,7 +17,10 @@ the disk phases, so they measure the disk path (driver, device, exits), not memc
 Per phase it prints host wall seconds (what a user waits), host CPU seconds of the jvisor process
 (all its threads; less disturbed by other load on the machine than wall time) and guest busy
 seconds (uptime minus idle; with --icount one guest instruction is one nanosecond, so this is
-the guest's instruction count / 1e9 and does not depend on host load). With --runs N the modes
+the guest's instruction count / 1e9 and does not depend on host load; /proc/uptime gives it to
+10 ms, and idle and uptime come from different guest clocks, so for the mostly idle timer phase it
+is only "close to 0"). The md5 phase is identical guest work in both modes: its pv/full ratio
+shows the host noise of the run. With --runs N the modes
 are run interleaved (full, pv, full, pv, ...) and medians are printed.
 
 Usage: bench/pv_vs_full.py [--mib 64] [--timer 2000] [--runs 1] [--buffered] [--json FILE]
@@ -179,8 +182,9 @@ def main():
                 fw, fc = med(False, ph, "wall"), med(False, ph, "cpu")
                 ratio = "%.2f/%.2f" % (w / fw if fw else float("nan"), c / fc if fc else float("nan"))
             print("%-6s %-6s %9.2fs %9.2fs %10s %9s" % (ph if not pv else "", "pv" if pv else "full", w, c,
-                                                       "-" if g is None else "%.3fs" % g, ratio))
-    print("(pv/full: host wall / host CPU ratio; guest busy = guest instructions / 1e9)")
+                                                       "-" if g is None else "%.2fs" % g, ratio))
+    print("(pv/full: host wall / host CPU ratio; guest busy = guest instructions / 1e9, to the 10 ms of /proc/uptime:"
+          " near 0 for the mostly idle timer phase)")
 
     print("\nVM exits, whole run (boot + all phases)%s" % (", median" if n > 1 else ""))
     groups = [[exit_groups(r[1]) for r in runs[pv]] for pv in (False, True)]
