@@ -57,7 +57,7 @@ final class BtEngine {
     BtEngine(Vcpu c) {
         this.c = c;
         this.translator = new BtTranslator(c);
-        this.pages = new Page[c.decoded.length];
+        this.pages = new Page[c.decoded.ramPages()];
     }
 
     /**
@@ -223,6 +223,7 @@ final class BtEngine {
             return null;
         }
         c.codePage(pa >>> 12); // writes to the page now take the slow path and invalidate
+        c.decoded.pin(pa >>> 12); // ... as long as its blocks live: the decoded cache must not evict it
         translated++;
         liveBlocks++;
         p.blocks[off] = b;
@@ -231,7 +232,7 @@ final class BtEngine {
         return b;
     }
 
-    /** A physical page holding code was written (by the CPU or by DMA): drop its blocks. */
+    /** A physical page holding code was written (by the CPU or by DMA) or left the decoded cache: drop its blocks and heat. */
     void invalidatePage(int ppn) {
         Page p = pages[ppn];
         if (p == null) {
@@ -257,6 +258,7 @@ final class BtEngine {
                     b.valid = false;
                 }
                 pages[i] = null;
+                c.decoded.unpin(i);
             }
         }
         liveBlocks = 0;

@@ -112,8 +112,9 @@ final class Interpreter implements Decoder.Fetcher {
             }
         }
         int pa = fetchPhys | (lin & 0xfff);
-        Insn[] page = c.decoded[pa >>> 12];
+        Insn[] page = c.decoded.get(pa >>> 12);
         if (page != null) {
+            c.decoded.touch(pa >>> 12);
             Insn cached = page[pa & 0xfff];
             if (cached != null && cached.code32 == c.code32
                     && Integer.compareUnsigned(off + cached.length - 1, c.segLimit[Segment.CS]) <= 0) {
@@ -127,7 +128,7 @@ final class Interpreter implements Decoder.Fetcher {
         if ((lin & 0xfff) + fresh.length <= 0x1000) {
             // decoding may have moved the fetch window to the next page; the instruction is on this one
             Insn[] p = c.codePage(pa >>> 12);
-            p[pa & 0xfff] = fresh;
+            c.cacheInsn(pa, fresh);
             makeHot(lin, pa, p);
         }
         return fresh;

@@ -136,7 +136,7 @@ public final class Vcpu {
         this.holeStart = holeStart;
         this.holeEnd = holeEnd;
         this.handler = handler;
-        this.decoded = new Insn[(this.ramSize + 0xfff) >>> 12][];
+        this.decoded = new DecodedCache((this.ramSize + 0xfff) >>> 12, DecodedCache.DEFAULT_CAPACITY);
         this.interp = new Interpreter(this);
         reset();
     }
@@ -163,7 +163,8 @@ public final class Vcpu {
 
     /** The translator's statistics, or "" with the interpreter. */
     public String btStats() {
-        String smc = String.format("code pages invalidated by writes: %d (CPU) + %d (DMA)%n", cpuCodeInvalidations, dmaCodeInvalidations);
+        String smc = String.format("code pages invalidated by writes: %d (CPU) + %d (DMA); evicted from the decoded cache: %d%n",
+                cpuCodeInvalidations, dmaCodeInvalidations, decoded.evictions);
         return bt == null ? smc : smc + bt.stats();
     }
 
@@ -875,7 +876,7 @@ public final class Vcpu {
             return pa | Long.MIN_VALUE;
         }
         int entry = (int) (pa & ~0xfffL) | 1;
-        if (decoded[(int) (pa >>> 12)] != null) {
+        if (decoded.get((int) (pa >>> 12)) != null) {
             writable = false; // writes to pages holding decoded code take the slow path (they invalidate it)
         }
         noteTlbFill(vpn, global, large);
@@ -1003,19 +1004,15 @@ public final class Vcpu {
     // Decoded-instruction cache per physical page, invalidated by any write to the page
     // =====================================================================================
 
-    /** Decoded instructions by physical page, then by offset; null = no code decoded there. */
-    final Insn[][] decoded;
+    /** Decoded instructions by physical page, then by offset (bounded, see {@link DecodedCache}). */
+    final DecodedCache decoded;
 
     /** A write to physical address pa: drops the page's decoded instructions (self-modifying code, DMA). */
     void codeWritten(int pa) {
         int ppn = pa >>> 12;
-        if (decoded[ppn] != null) {
+        if (decoded.get(ppn) != null) {
             cpuCodeInvalidations++;
-            decoded[ppn] = null;
-            interp.codeInvalidated(ppn);
-            if (bt != null) {
-                bt.invalidatePage(ppn);
-            }
+            forgetCode(ppn);
         }
     }
 
@@ -1026,27 +1023,45 @@ public final class Vcpu {
         }
         long last = Math.min(gpa + len - 1, (long) ramSize - 1);
         for (long p = gpa >>> 12; p <= last >>> 12; p++) {
-            if (p < decoded.length && decoded[(int) p] != null) {
+            if (p < decoded.ramPages() && decoded.get((int) p) != null) {
                 dmaCodeInvalidations++;
-                decoded[(int) p] = null;
-                interp.codeInvalidated((int) p);
-                if (bt != null) {
-                    bt.invalidatePage((int) p);
-                }
+                forgetCode((int) p);
             }
         }
     }
 
-    /** The decoded-instruction array of a physical page, created on first use (write TLB entries to it are dropped). */
+    private void forgetCode(int ppn) {
+        decoded.drop(ppn);
+        codeEvicted(ppn);
+    }
+
+    /** The page's decoded instructions are gone: nothing may still use them. */
+    private void codeEvicted(int ppn) {
+        interp.codeInvalidated(ppn);
+        if (bt != null) {
+            bt.invalidatePage(ppn);
+        }
+    }
+
+    /**
+     * The decoded-instruction array of a physical page, created on first use (write TLB entries to
+     * it are dropped); creating one may evict other pages' (see {@link DecodedCache}).
+     */
     Insn[] codePage(int ppn) {
-        Insn[] page = decoded[ppn];
+        Insn[] page = decoded.get(ppn);
         if (page == null) {
-            page = new Insn[4096];
-            decoded[ppn] = page;
+            page = decoded.create(ppn, onCodeEvicted);
             dropWriteEntries(ppn);
         }
         return page;
     }
+
+    /** Caches a decoded instruction at pa (its page's array exists: {@link #codePage}). */
+    void cacheInsn(int pa, Insn in) {
+        decoded.put(pa >>> 12, pa & 0xfff, in, onCodeEvicted);
+    }
+
+    private final java.util.function.IntConsumer onCodeEvicted = this::codeEvicted;
 
     private void dropWriteEntries(int ppn) {
         int match = (ppn << 12) | 1;
