@@ -54,7 +54,10 @@ class GuestFetcherTest {
 
         ArrayGuestMemory mem = new ArrayGuestMemory((int) DefaultGuest.DEFAULT_MEMORY);
         BootEntry e = guest.load(mem, null);
-        assertEquals(0x100000, e.eip());
+        assertEquals(h.prefAddress(), e.eip(), "the XZ vmlinux is unpacked on the host and entered at startup_32");
+        assertTrue(mem.read32(e.eip()) != 0, "kernel code at startup_32");
+        assertEquals(0x100000, guest.load(new ArrayGuestMemory((int) DefaultGuest.DEFAULT_MEMORY), null, true).eip(),
+                "--guest-decompress enters the bzImage's decompressor at code32_start");
         long rdAddr = mem.read32(BootLayout.ZERO_PAGE + 0x218) & 0xFFFFFFFFL;
         long rdSize = mem.read32(BootLayout.ZERO_PAGE + 0x21C) & 0xFFFFFFFFL;
         System.out.printf("[fetch] initramfs %d bytes at 0x%x; kernel runtime image ends at 0x%x%n", rdSize, rdAddr,
