@@ -557,7 +557,21 @@ final class BtTranslator {
         }
         Label slow = b.newLabel();
         Label done = b.newLabel();
-        b.aload(C).getfield(CD_VCPU, "tlbRead", CD_INTS).iload(LIN);
+        tlbHit("tlbRead", size, slow);
+        b.invokevirtual(CD_VCPU, size == 4 ? "ram32" : "ram8", MT_I_I);
+        b.goto_(done);
+        b.labelBinding(slow);
+        b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : "readLin8", MT_I_I);
+        b.labelBinding(done);
+    }
+
+    /**
+     * The inline TLB hit test of a 1- or 4-byte access at LIN in the given TLB table: the entry goes
+     * to E; a miss, or a dword crossing the page, jumps to slow; on a hit it pushes the vCPU and the
+     * physical address for the vCPU's RAM accessor.
+     */
+    private void tlbHit(String table, int size, Label slow) {
+        b.aload(C).getfield(CD_VCPU, table, CD_INTS).iload(LIN);
         ic(12);
         b.iushr().iaload().istore(E);
         b.iload(E).ifeq(slow);
@@ -567,16 +581,8 @@ final class BtTranslator {
             b.iand();
             ic(0xffc);
             b.if_icmpgt(slow);
-            ramIndex();
-            b.invokevirtual(CD_VCPU, "ram32", MT_I_I);
-        } else {
-            ramIndex();
-            b.invokevirtual(CD_VCPU, "ram8", MT_I_I);
         }
-        b.goto_(done);
-        b.labelBinding(slow);
-        b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : "readLin8", MT_I_I);
-        b.labelBinding(done);
+        ramIndex();
     }
 
     /** Pushes the vCPU and the physical address of LIN in the TLB entry E (for its RAM accessors). */
@@ -594,22 +600,8 @@ final class BtTranslator {
         Label slow = b.newLabel();
         Label done = b.newLabel();
         if (size != 2) {
-            b.aload(C).getfield(CD_VCPU, "tlbWrite", CD_INTS).iload(LIN);
-            ic(12);
-            b.iushr().iaload().istore(E);
-            b.iload(E).ifeq(slow);
-            if (size == 4) {
-                b.iload(LIN);
-                ic(0xfff);
-                b.iand();
-                ic(0xffc);
-                b.if_icmpgt(slow);
-                ramIndex();
-                b.iload(V).invokevirtual(CD_VCPU, "ram32", MT_V_II);
-            } else {
-                ramIndex();
-                b.iload(V).invokevirtual(CD_VCPU, "ram8", MT_V_II);
-            }
+            tlbHit("tlbWrite", size, slow);
+            b.iload(V).invokevirtual(CD_VCPU, size == 4 ? "ram32" : "ram8", MT_V_II);
             b.goto_(done);
         }
         b.labelBinding(slow);

@@ -161,7 +161,7 @@ public final class Vcpu {
         }
     }
 
-    /** The translator's statistics, or "" with the interpreter. */
+    /** Code-cache statistics (invalidations, evictions), and the translator's with --accel bt. */
     public String btStats() {
         String smc = String.format("code pages invalidated by writes: %d (CPU) + %d (DMA); evicted from the decoded cache: %d%n",
                 cpuCodeInvalidations, dmaCodeInvalidations, decoded.evictions);
