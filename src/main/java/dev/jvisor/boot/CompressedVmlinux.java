@@ -22,6 +22,9 @@ import org.tukaani.xz.SingleXZInputStream;
  * relocation is a no-op when the kernel runs at its link address (LOAD_PHYSICAL_ADDR), which is
  * required below, and physical KASLR is not done (as with any vmlinux boot).
  *
+ * <p>The unpacked file is kept in an {@link UnpackedKernelCache}, so later boots of the same
+ * bzImage skip the decoding.
+ *
  * <p>Other compressors (LZMA, bzip2, LZO, LZ4, zstd) and kernels that would need relocating
  * are left to the guest's decompressor: {@link #open} returns null.
  */
@@ -49,30 +52,59 @@ final class CompressedVmlinux {
      * @throws BootException if the payload is corrupt or not an i386 ELF vmlinux
      */
     static CompressedVmlinux open(byte[] kernel, SetupHeader hdr, String name) throws BootException {
+        return open(kernel, hdr, name, UnpackedKernelCache.user());
+    }
+
+    /** As {@link #open(byte[], SetupHeader, String)}, with unpacked files kept in {@code cache}. */
+    static CompressedVmlinux open(byte[] kernel, SetupHeader hdr, String name, UnpackedKernelCache cache)
+            throws BootException {
         if (hdr.version() < 0x208 || hdr.payloadLength() <= 4) {
             return null;
         }
         int start = (int) (hdr.setupSize() + hdr.payloadOffset());
         int len = (int) hdr.payloadLength();
         long size = LittleEndian.u32(kernel, start + len - 4); // the size the build appends after the stream
-        InputStream in = new ByteArrayInputStream(kernel, start, len - 4);
+        boolean xz = startsWith(kernel, start, 0xFD, '7', 'z', 'X', 'Z', 0);
+        if (!xz && !startsWith(kernel, start, 0x1F, 0x8B)) {
+            return null;
+        }
+        String key = UnpackedKernelCache.key(kernel, start, len);
+        InputStream cached = cache.open(key, size);
+        InputStream in = cached;
         try {
-            if (startsWith(kernel, start, 0xFD, '7', 'z', 'X', 'Z', 0)) {
-                in = new SingleXZInputStream(in);
-            } else if (startsWith(kernel, start, 0x1F, 0x8B)) {
-                in = new GZIPInputStream(in, 1 << 16);
-            } else {
-                return null;
+            if (in == null) {
+                // XZ: the build appends the size after the stream (scripts/Makefile.lib, size_append);
+                // gzip: the last 4 bytes are the stream's own ISIZE trailer
+                in = xz ? new SingleXZInputStream(new ByteArrayInputStream(kernel, start, len - 4))
+                        : new GZIPInputStream(new ByteArrayInputStream(kernel, start, len), 1 << 16);
             }
             byte[] head = in.readNBytes(HEAD);
             ElfImage elf = ElfImage.parse(head, size, name + " (unpacked vmlinux)");
             if (!elf.streamable() || elf.lowestAddress() != hdr.prefAddress()
                     || LinuxLoader.runtimeStart(hdr) != hdr.prefAddress()) {
+                in.close();
                 return null;
+            }
+            if (cached == null) {
+                in = cache.recording(key, size, head, in);
             }
             return new CompressedVmlinux(elf, in, head.length, name);
         } catch (IOException e) {
+            closeQuietly(in);
             throw new BootException(name + ": corrupt compressed kernel (" + e.getMessage() + ")");
+        } catch (BootException e) {
+            closeQuietly(in);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            if (in != null) {
+                in.close();
+            }
+        } catch (IOException ignored) {
+            // already failing
         }
     }
 

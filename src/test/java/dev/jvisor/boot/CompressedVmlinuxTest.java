@@ -129,4 +129,98 @@ class CompressedVmlinuxTest {
         assertMessage(k + ": corrupt compressed kernel",
                 () -> KernelLoader.load(new ArrayGuestMemory(64 << 20), k, null, ""));
     }
+
+    /** Loads through {@link CompressedVmlinux} with the given cache; returns guest memory. */
+    private ArrayGuestMemory loadWith(Path k, UnpackedKernelCache cache) throws Exception {
+        byte[] image = Files.readAllBytes(k);
+        SetupHeader hdr = SetupHeader.parse(image, k.toString());
+        CompressedVmlinux v = CompressedVmlinux.open(image, hdr, k.toString(), cache);
+        ArrayGuestMemory mem = new ArrayGuestMemory(64 << 20);
+        v.load(mem);
+        return mem;
+    }
+
+    private static String payloadKey(Path k) throws Exception {
+        byte[] image = Files.readAllBytes(k);
+        SetupHeader hdr = SetupHeader.parse(image, k.toString());
+        return UnpackedKernelCache.key(image, (int) (hdr.setupSize() + hdr.payloadOffset()), (int) hdr.payloadLength());
+    }
+
+    @Test
+    void unpackedFileIsCachedAndReused() throws Exception {
+        byte[] v = vmlinux();
+        Path k = bzImage(xz(v), v.length);
+        UnpackedKernelCache cache = new UnpackedKernelCache(dir.resolve("cache"));
+        assertEquals(0xCAFEBABE, loadWith(k, cache).read32(0x1001000));
+        Path entry = cache.entry(payloadKey(k));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(v, Files.readAllBytes(entry), "the entry is the whole vmlinux");
+
+        // prove the second boot reads the entry, not the payload: mark .data in the entry
+        byte[] marked = v.clone();
+        int at = indexOf(marked, new byte[] {(byte) 0xBE, (byte) 0xBA, (byte) 0xFE, (byte) 0xCA});
+        marked[at] = 0x11;
+        Files.write(entry, marked);
+        assertEquals(0xCAFEBA11, loadWith(k, cache).read32(0x1001000));
+    }
+
+    @Test
+    void entryOfTheWrongSizeIsReplaced() throws Exception {
+        byte[] v = vmlinux();
+        Path k = bzImage(gzip(v), v.length);
+        UnpackedKernelCache cache = new UnpackedKernelCache(dir.resolve("cache"));
+        Path entry = cache.entry(payloadKey(k));
+        Files.createDirectories(entry.getParent());
+        Files.write(entry, java.util.Arrays.copyOf(v, v.length / 2)); // e.g. a disk that filled up
+        assertEquals(0xCAFEBABE, loadWith(k, cache).read32(0x1001000));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(v, Files.readAllBytes(entry));
+    }
+
+    @Test
+    void corruptPayloadLeavesNoEntry() throws Exception {
+        byte[] v = vmlinux();
+        byte[] x = xz(v);
+        for (int i = x.length / 2; i < x.length - 20; i++) {
+            x[i] ^= 0x5A;
+        }
+        Path k = bzImage(x, v.length);
+        Path cacheDir = dir.resolve("cache");
+        UnpackedKernelCache cache = new UnpackedKernelCache(cacheDir);
+        try {
+            loadWith(k, cache);
+        } catch (BootException expected) {
+            // the corruption may hit a loaded segment or only the tail
+        }
+        try (var files = Files.list(cacheDir)) {
+            assertEquals(0, files.count(), "no entry and no temporary file");
+        }
+    }
+
+    @Test
+    void cacheKeepsTheMostRecentEntries() throws Exception {
+        Path cacheDir = dir.resolve("cache");
+        Files.createDirectories(cacheDir);
+        UnpackedKernelCache cache = new UnpackedKernelCache(cacheDir);
+        for (int i = 0; i < UnpackedKernelCache.KEEP + 3; i++) {
+            Path e = cache.entry("k" + i);
+            Files.write(e, new byte[] {1});
+            Files.setLastModifiedTime(e, java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (i + 1)));
+        }
+        cache.trim();
+        for (int i = 0; i < UnpackedKernelCache.KEEP + 3; i++) {
+            assertEquals(i >= 3, Files.exists(cache.entry("k" + i)), "entry k" + i);
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
 }
