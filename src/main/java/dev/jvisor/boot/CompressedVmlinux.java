@@ -51,13 +51,14 @@ final class CompressedVmlinux {
      *
      * @throws BootException if the payload is corrupt or not an i386 ELF vmlinux
      */
-    static CompressedVmlinux open(byte[] kernel, SetupHeader hdr, String name) throws BootException {
-        return open(kernel, hdr, name, UnpackedKernelCache.user());
+    static CompressedVmlinux open(byte[] kernel, SetupHeader hdr, java.nio.file.Path file, String name)
+            throws BootException {
+        return open(kernel, hdr, file, name, UnpackedKernelCache.user());
     }
 
-    /** As {@link #open(byte[], SetupHeader, String)}, with unpacked files kept in {@code cache}. */
-    static CompressedVmlinux open(byte[] kernel, SetupHeader hdr, String name, UnpackedKernelCache cache)
-            throws BootException {
+    /** As {@link #open(byte[], SetupHeader, java.nio.file.Path, String)}, with unpacked files kept in {@code cache}. */
+    static CompressedVmlinux open(byte[] kernel, SetupHeader hdr, java.nio.file.Path file, String name,
+            UnpackedKernelCache cache) throws BootException {
         if (hdr.version() < 0x208 || hdr.payloadLength() <= 4) {
             return null;
         }
@@ -68,7 +69,7 @@ final class CompressedVmlinux {
         if (!xz && !startsWith(kernel, start, 0x1F, 0x8B)) {
             return null;
         }
-        String key = UnpackedKernelCache.key(kernel, start, len);
+        String key = UnpackedKernelCache.key(file, kernel, start, len);
         InputStream cached = cache.open(key, size);
         InputStream in = cached;
         try {

@@ -46,7 +46,7 @@ public final class LinuxLoader {
         if (SetupHeader.isBzImage(kernel)) {
             if (!guestDecompress) {
                 SetupHeader hdr = SetupHeader.parse(kernel, name);
-                CompressedVmlinux vmlinux = CompressedVmlinux.open(kernel, hdr, name);
+                CompressedVmlinux vmlinux = CompressedVmlinux.open(kernel, hdr, kernelPath, name);
                 if (vmlinux != null) {
                     return loadUnpacked(mem, name, hdr, kernel.length, vmlinux, initrd, initrdName, cmdline);
                 }

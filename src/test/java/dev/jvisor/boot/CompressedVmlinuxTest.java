@@ -134,7 +134,7 @@ class CompressedVmlinuxTest {
     private ArrayGuestMemory loadWith(Path k, UnpackedKernelCache cache) throws Exception {
         byte[] image = Files.readAllBytes(k);
         SetupHeader hdr = SetupHeader.parse(image, k.toString());
-        CompressedVmlinux v = CompressedVmlinux.open(image, hdr, k.toString(), cache);
+        CompressedVmlinux v = CompressedVmlinux.open(image, hdr, k, k.toString(), cache);
         ArrayGuestMemory mem = new ArrayGuestMemory(64 << 20);
         v.load(mem);
         return mem;
@@ -143,7 +143,7 @@ class CompressedVmlinuxTest {
     private static String payloadKey(Path k) throws Exception {
         byte[] image = Files.readAllBytes(k);
         SetupHeader hdr = SetupHeader.parse(image, k.toString());
-        return UnpackedKernelCache.key(image, (int) (hdr.setupSize() + hdr.payloadOffset()), (int) hdr.payloadLength());
+        return UnpackedKernelCache.key(k, image, (int) (hdr.setupSize() + hdr.payloadOffset()), (int) hdr.payloadLength());
     }
 
     @Test
@@ -161,6 +161,11 @@ class CompressedVmlinuxTest {
         marked[at] = 0x11;
         Files.write(entry, marked);
         assertEquals(0xCAFEBA11, loadWith(k, cache).read32(0x1001000));
+
+        // the same bytes in another file are that file's own entry: one file never gets another's
+        Path other = dir.resolve("bzImage.copy");
+        Files.copy(k, other);
+        assertEquals(0xCAFEBABE, loadWith(other, cache).read32(0x1001000));
     }
 
     @Test
