@@ -158,7 +158,7 @@ public final class PcMachine implements AutoCloseable {
 
         if (config.pv()) {
             // para-virtualization: the KVM interface Linux has built in, a virtio console and rng
-            vm.setParavirt(new KvmParavirt(vm));
+            vm.setParavirt(new KvmParavirt(vm, config.invariantTsc()));
             hvc = new VirtioConsole(vm.ram(), console, vm::wake);
             pci.attach(slot++, 0, hvc);
             pci.attach(slot++, 0, new VirtioRng(vm.ram()));

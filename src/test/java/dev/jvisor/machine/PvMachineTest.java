@@ -73,6 +73,13 @@ class PvMachineTest {
         }
     }
 
+    @Test
+    void invtscNeedsPv() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new MachineConfig(dir.resolve("k"), null, null, 16L << 20, true, "none", false, List.of(), false, null, true));
+        assertTrue(e.getMessage().contains("--pv"), e.getMessage());
+    }
+
     private PcMachine machine(boolean pv, String driveIface) throws Exception {
         List<DriveSpec> drives = new ArrayList<>();
         if (driveIface != null) {
