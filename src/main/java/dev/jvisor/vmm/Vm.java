@@ -41,8 +41,6 @@ public final class Vm implements ExitHandler {
     private static final long HOST_POLL_INSTRUCTIONS = 2_000_000;
     private Runnable idleHook = () -> { };
     private long deadlineNanos = Long.MAX_VALUE;
-    /** The thread whose host timer slack {@link #runUntil} has lowered. */
-    private Thread slackThread;
 
     public Vm(int ramBytes, boolean icount) {
         this.ram = new GuestRam(ramBytes);
@@ -129,12 +127,12 @@ public final class Vm implements ExitHandler {
      * execution engines stop at the same instruction: differential tests step two VMs in lockstep.
      */
     public StopReason runUntil(long icount) {
-        Thread self = Thread.currentThread();
-        if (!clock.deterministic() && slackThread != self) {
-            HostTimerSlack.set(1); // HLT sleeps until the guest's timer deadline: wake up on time (see HostTimerSlack)
-            slackThread = self;
+        // HLT sleeps until the guest's timer deadline: wake up on time (see HostTimerSlack); restored on return
+        long hostSlack = clock.deterministic() ? -1 : HostTimerSlack.get();
+        if (hostSlack > 1) {
+            HostTimerSlack.set(1);
         }
-        vcpuThread = self;
+        vcpuThread = Thread.currentThread();
         stepLimit = icount;
         rearmTimers();
         while (stopReason == null && vcpu.icount < stepLimit) {
@@ -145,6 +143,9 @@ public final class Vm implements ExitHandler {
         }
         stepLimit = Long.MAX_VALUE;
         vcpuThread = null;
+        if (hostSlack > 1) {
+            HostTimerSlack.set(hostSlack);
+        }
         return stopReason;
     }
 
