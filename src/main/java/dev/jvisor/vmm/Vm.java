@@ -264,10 +264,15 @@ public final class Vm implements ExitHandler {
         if (pic == null || vcpu.eventPending()) {
             return;
         }
+        // the controller is looked at now, which answers any earlier kick of its INTR line (a later one
+        // kicks again): otherwise an interrupt injected here, from HLT or an I/O exit, was followed by
+        // an EXTERNAL_INTERRUPT exit with nothing left to do (one per wake-up of an idle guest)
+        vcpu.clearKick();
         if (pic.hasInterrupt()) {
             if (vcpu.interruptible()) {
                 vcpu.injectExternalInterrupt(pic.acknowledge());
-                vcpu.setInterruptWindowExiting(false);
+                // still a request (auto-EOI, or one of higher priority): look again once the guest can take it
+                vcpu.setInterruptWindowExiting(pic.hasInterrupt());
             } else {
                 vcpu.setInterruptWindowExiting(true);
             }
