@@ -34,7 +34,9 @@ guest cannot read kvm-clock in the vDSO (clock_gettime becomes a system call) an
 is longer than RDTSC. --invtsc adds a third mode with the invariant TSC advertised, where Linux
 takes the TSC as clocksource and keeps kvm-clock for sched_clock and the TSC frequency.
 
-Usage: bench/pv_vs_full.py [--mib 64] [--timer 2000] [--runs 1] [--invtsc] [--buffered] [--json FILE]
+Usage: bench/pv_vs_full.py [--mib 64] [--timer 2000] [--runs 3] [--invtsc] [--buffered] [--json FILE]
+  --runs:     runs per mode (default 3: about 5-6 minutes on an idle 2-core host, a run is ~50 s;
+              much longer when other builds share the machine)
   --buffered: plain dd through the guest page cache (caches dropped before the read)
   --invtsc:   a third mode, --pv --invtsc
 """
@@ -149,7 +151,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mib", type=int, default=64)
     ap.add_argument("--timer", type=int, default=2000, help="iterations of the 1 ms timer loop")
-    ap.add_argument("--runs", type=int, default=1, help="runs per mode, interleaved; medians are printed")
+    ap.add_argument("--runs", type=int, default=3, help="runs per mode, interleaved; medians are printed (default 3)")
     ap.add_argument("--buffered", action="store_true", help="dd through the guest page cache instead of O_DIRECT")
     ap.add_argument("--invtsc", action="store_true", help="a third mode: --pv --invtsc (the guest's clocksource becomes the TSC)")
     ap.add_argument("--json", help="also write every run's numbers here")
