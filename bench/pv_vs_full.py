@@ -19,12 +19,26 @@ Per phase it prints host wall seconds (what a user waits), host CPU seconds of t
 seconds (uptime minus idle; with --icount one guest instruction is one nanosecond, so this is
 the guest's instruction count / 1e9 and does not depend on host load; /proc/uptime gives it to
 10 ms, and idle and uptime come from different guest clocks, so for the mostly idle timer phase it
-is only "close to 0"). The md5 phase is identical guest work in both modes: its pv/full ratio
-shows the host noise of the run. With --runs N the modes
-are run interleaved (full, pv, full, pv, ...) and medians are printed.
+is only "close to 0"). The md5 phase is identical guest work in both modes: its pv/full ratio,
+printed run by run, shows the host noise of the run. With --runs N the modes are run interleaved
+(full, pv, full, pv, ...); medians are printed with the min-max of the runs beside them. On a
+2-core machine shared with other builds, differences below the md5 control's spread are noise.
 
-Usage: bench/pv_vs_full.py [--mib 64] [--timer 2000] [--runs 1] [--buffered] [--json FILE]
+What the timer phase costs (counts: deterministic with --icount; docs/ARCHITECTURE.md has the
+full analysis): both modes program the same clockevent device, the PIT in one-shot mode through
+the 8259 (there is no local APIC), so an iteration is ~36,000 guest instructions (the busybox
+shell's loop is a large part) and 1.24 timer interrupts and HLTs in both; the exits differ by the
+four port 0x80 delays around the two PIT reprogrammings (12.9 I/O exits per iteration full,
+9.0 pv), and kvm-clock costs pv ~1,800 more guest instructions per iteration, because a 32-bit
+guest cannot read kvm-clock in the vDSO (clock_gettime becomes a system call) and a pvclock read
+is longer than RDTSC. --invtsc adds a third mode with the invariant TSC advertised, where Linux
+takes the TSC as clocksource and keeps kvm-clock for sched_clock and the TSC frequency.
+
+Usage: bench/pv_vs_full.py [--mib 64] [--timer 2000] [--runs 3] [--invtsc] [--buffered] [--json FILE]
+  --runs:     runs per mode (default 3: about 5-6 minutes on an idle 2-core host, a run is ~50 s;
+              much longer when other builds share the machine)
   --buffered: plain dd through the guest page cache (caches dropped before the read)
+  --invtsc:   a third mode, --pv --invtsc
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 
@@ -75,13 +89,16 @@ def cpu_seconds(pid):
         return float("nan")
 
 
-def run(kernel, initrd, image, pv, stats):
+MODES = {"full": [], "pv": ["--pv"], "pv+invtsc": ["--pv", "--invtsc"]}
+
+
+def run(kernel, initrd, image, mode, stats):
+    pv = mode != "full"
     cmd = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd, "--icount", "--mem", "256M",
            "--append", "console=ttyS0 pci=conf1 noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1 quiet"
            " cryptomgr.notests noisapnp",
            "--drive", "file=%s,if=%s" % (image, "virtio" if pv else "ide"), "--stats-json", stats]
-    if pv:
-        cmd.append("--pv")
+    cmd += MODES[mode]
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
                          errors="replace")
@@ -100,9 +117,9 @@ def run(kernel, initrd, image, pv, stats):
                                "guest": float(words[1]) - float(words[2])}
     p.wait()
     if "timer1" not in marks:
-        sys.exit("run (pv=%s) did not finish:\n%s" % (pv, "\n".join(lines[-30:])))
+        sys.exit("run (%s) did not finish:\n%s" % (mode, "\n".join(lines[-30:])))
     if info.get("check") != "ok":
-        sys.exit("run (pv=%s): data read back differs from data written: %s" % (pv, info.get("check")))
+        sys.exit("run (%s): data read back differs from data written: %s" % (mode, info.get("check")))
     with open(stats) as f:
         st = json.load(f)
     res = {"boot": {"wall": marks["boot"]["wall"], "cpu": marks["boot"]["cpu"], "guest": None}}
@@ -134,10 +151,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mib", type=int, default=64)
     ap.add_argument("--timer", type=int, default=2000, help="iterations of the 1 ms timer loop")
-    ap.add_argument("--runs", type=int, default=1, help="runs per mode, interleaved; medians are printed")
+    ap.add_argument("--runs", type=int, default=3, help="runs per mode, interleaved; medians are printed (default 3)")
     ap.add_argument("--buffered", action="store_true", help="dd through the guest page cache instead of O_DIRECT")
+    ap.add_argument("--invtsc", action="store_true", help="a third mode: --pv --invtsc (the guest's clocksource becomes the TSC)")
     ap.add_argument("--json", help="also write every run's numbers here")
     a = ap.parse_args()
+    modes = ["full", "pv"] + (["pv+invtsc"] if a.invtsc else [])
     tmp = tempfile.mkdtemp(prefix="jvisor-pvbench.")
     init = os.path.join(tmp, "init")
     with open(init, "w") as f:
@@ -146,56 +165,73 @@ def main():
     initrd = os.path.join(tmp, "initrd.cpio.gz")
     kernel = subprocess.check_output([os.path.join(ROOT, "jvisor"), "guest", "--initramfs", initrd, "--init", init],
                                      text=True).strip().splitlines()[-1]
-    runs = {False: [], True: []}
+    runs = {m: [] for m in modes}
+    t_start = time.monotonic()
     for i in range(a.runs):
-        for pv in (False, True):
-            image = os.path.join(tmp, "disk-%s.img" % ("pv" if pv else "full"))
+        for mode in modes:
+            image = os.path.join(tmp, "disk-%s.img" % mode)
             with open(image, "wb") as f:
                 f.truncate((a.mib + 8) << 20)
-            r = run(kernel, initrd, image, pv, os.path.join(tmp, "stats-%s.json" % pv))
+            r = run(kernel, initrd, image, mode, os.path.join(tmp, "stats-%s.json" % mode))
             os.unlink(image)
-            runs[pv].append(r)
-            print("run %d %-4s %s" % (i + 1, "pv" if pv else "full", "  ".join(
+            runs[mode].append(r)
+            print("run %d %-9s %s" % (i + 1, mode, "  ".join(
                 "%s %.2f/%.2f" % (ph, r[0][ph]["wall"], r[0][ph]["cpu"]) for ph in ("boot",) + PHASES)),
                 file=sys.stderr, flush=True)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"full": runs[False], "pv": runs[True]}, f, indent=1)
+            json.dump(runs, f, indent=1)
 
-    def med(pv, ph, k):
-        vals = [r[0][ph][k] for r in runs[pv] if r[0][ph][k] is not None]
-        return statistics.median(vals) if vals else None
+    def vals(mode, ph, k):
+        return [r[0][ph][k] for r in runs[mode] if r[0][ph][k] is not None]
+
+    def med(mode, ph, k):
+        v = vals(mode, ph, k)
+        return statistics.median(v) if v else None
+
+    def spread(mode, ph, k):
+        v = vals(mode, ph, k)
+        return "" if len(v) < 2 else "%.2f-%.2f" % (min(v), max(v))
 
     n = a.runs
-    print("%s, %d MiB, %d timer iterations, %s of %d run%s per mode (interleaved)" % (
+    print("%s, %d MiB, %d timer iterations, %s of %d run%s per mode (interleaved), %.0f s in all" % (
         "buffered I/O" if a.buffered else "O_DIRECT I/O", a.mib, a.timer, "median" if n > 1 else "one",
-        n, "s" if n > 1 else ""))
-    for pv in (False, True):
-        info = runs[pv][0][2]
-        print("  %-4s: clocksource %s, disk %s" % ("pv" if pv else "full", info.get("clocksource"), info.get("disk")))
-    print("\n%-6s %-6s %10s %10s %10s %9s" % ("phase", "mode", "host wall", "host CPU", "guest busy", "pv/full"))
+        n, "s" if n > 1 else "", time.monotonic() - t_start))
+    for mode in modes:
+        info = runs[mode][0][2]
+        print("  %-9s: clocksource %s, disk %s" % (mode, info.get("clocksource"), info.get("disk")))
+    print("\n%-6s %-9s %10s %11s %10s %11s %10s %10s" % ("phase", "mode", "host wall", "(min-max)", "host CPU",
+                                                        "(min-max)", "guest busy", "x/full"))
     for ph in ("boot",) + PHASES:
-        for pv in (False, True):
-            w, c, g = med(pv, ph, "wall"), med(pv, ph, "cpu"), med(pv, ph, "guest")
+        for mode in modes:
+            w, c, g = med(mode, ph, "wall"), med(mode, ph, "cpu"), med(mode, ph, "guest")
             ratio = ""
-            if pv:
-                fw, fc = med(False, ph, "wall"), med(False, ph, "cpu")
+            if mode != "full":
+                fw, fc = med("full", ph, "wall"), med("full", ph, "cpu")
                 ratio = "%.2f/%.2f" % (w / fw if fw else float("nan"), c / fc if fc else float("nan"))
-            print("%-6s %-6s %9.2fs %9.2fs %10s %9s" % (ph if not pv else "", "pv" if pv else "full", w, c,
-                                                       "-" if g is None else "%.2fs" % g, ratio))
-    print("(pv/full: host wall / host CPU ratio; guest busy = guest instructions / 1e9, to the 10 ms of /proc/uptime:"
-          " near 0 for the mostly idle timer phase)")
+            print("%-6s %-9s %9.2fs %11s %9.2fs %11s %10s %10s" % (ph if mode == "full" else "", mode, w,
+                  spread(mode, ph, "wall"), c, spread(mode, ph, "cpu"), "-" if g is None else "%.2fs" % g, ratio))
+    print("(x/full: host wall / host CPU ratio of the medians; guest busy = guest instructions / 1e9, to the 10 ms of"
+          " /proc/uptime: near 0 for the mostly idle timer phase)")
+    print("\nnoise: the md5 phase is the same guest work in every mode; its ratio to full, run by run (wall/CPU):")
+    for mode in modes[1:]:
+        print("  %-9s %s" % (mode, "  ".join("%.2f/%.2f" % (p[0]["md5"]["wall"] / f[0]["md5"]["wall"],
+                                                           p[0]["md5"]["cpu"] / f[0]["md5"]["cpu"])
+                                             for f, p in zip(runs["full"], runs[mode]))))
+    print("timer phase per iteration (median): " + ", ".join(
+        "%s %.0f us wall / %.0f us CPU" % (m, med(m, "timer", "wall") / a.timer * 1e6, med(m, "timer", "cpu") / a.timer * 1e6)
+        for m in modes))
 
     print("\nVM exits, whole run (boot + all phases)%s" % (", median" if n > 1 else ""))
-    groups = [[exit_groups(r[1]) for r in runs[pv]] for pv in (False, True)]
+    groups = [[exit_groups(r[1]) for r in runs[m]] for m in modes]
     keys = sorted(set().union(*[set(g) for gs in groups for g in gs]) - {"total"},
                   key=lambda k: (k.startswith(" "), k))
     keys = [k for k in keys if not k.startswith(" ")] + [k for k in keys if k.startswith(" ")] + ["total"]
-    print("%-28s %12s %12s" % ("reason", "full", "pv"))
+    print("%-28s" % "reason" + "".join("%12s" % m for m in modes))
     for k in keys:
-        f = statistics.median([g.get(k, 0) for g in groups[0]])
-        p = statistics.median([g.get(k, 0) for g in groups[1]])
-        print("%-28s %12d %12d" % (k, f, p))
+        print("%-28s" % k + "".join("%12d" % statistics.median([g.get(k, 0) for g in gs]) for gs in groups))
+    instr = [statistics.median([r[1].get("instructions", 0) for r in runs[m]]) for m in modes]
+    print("%-28s" % "guest instructions" + "".join("%12d" % v for v in instr))
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ public final class Main implements Callable<Integer> {
         boolean noReboot;
         @Option(names = "--pv", description = "para-virtualization: KVM interface (kvmclock, hypercalls), virtio console and rng")
         boolean pv;
+        @Option(names = "--invtsc", description = "with --pv: advertise the invariant TSC (CPUID 0x80000007, QEMU's +invtsc); Linux then prefers the TSC to kvm-clock as clocksource")
+        boolean invtsc;
         @Option(names = "--rtc-base", paramLabel = "DATETIME", description = "RTC time at power-on, UTC (e.g. 2026-01-31T12:00:00; default: the host's clock)")
         String rtcBase;
         @Option(names = "--guest-decompress", description = "run a bzImage's own decompressor in the guest (default: unpack the kernel on the host)")
@@ -119,7 +121,7 @@ public final class Main implements Callable<Integer> {
                     }
                 }
                 config = new MachineConfig(kernel, initrd, append, parseSize(mem), icount, serial, pv, specs, guestDecompress,
-                        base);
+                        base, invtsc);
             } catch (IllegalArgumentException e) {
                 System.err.println("jvisor: " + e.getMessage());
                 return 1;

@@ -1134,6 +1134,15 @@ public final class Vcpu {
         kicked = true;
     }
 
+    /**
+     * Withdraws a {@link #kick()}: the hypervisor is looking at the interrupt controller now, so the
+     * EXTERNAL_INTERRUPT exit the kick asked for has nothing left to do. Call it before that look,
+     * so a kick that arrives during it is kept. Thread-safe.
+     */
+    public void clearKick() {
+        kicked = false;
+    }
+
     /** Arms the preemption timer: an exit after this many more retired instructions (or never, with Long.MAX_VALUE). */
     public void setPreemptionDeadline(long icountDeadline) {
         preemptionDeadline = icountDeadline;

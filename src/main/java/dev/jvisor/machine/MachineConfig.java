@@ -18,9 +18,15 @@ import java.util.List;
  * @param guestDecompress a bzImage runs its own decompressor in the guest instead of being unpacked on the host
  * @param rtcBase   the RTC's date and time at power-on (UTC); null = the host's clock. With {@code icount}
  *                  a fixed base makes a run repeat exactly (QEMU: {@code -rtc base=...,clock=vm})
+ * @param invariantTsc with {@code pv}: advertise the invariant TSC (CPUID 0x80000007, QEMU's {@code +invtsc})
  */
 public record MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
-        boolean pv, List<DriveSpec> drives, boolean guestDecompress, LocalDateTime rtcBase) {
+        boolean pv, List<DriveSpec> drives, boolean guestDecompress, LocalDateTime rtcBase, boolean invariantTsc) {
+
+    public MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
+            boolean pv, List<DriveSpec> drives, boolean guestDecompress, LocalDateTime rtcBase) {
+        this(kernel, initrd, append, memBytes, icount, serial, pv, drives, guestDecompress, rtcBase, false);
+    }
 
     public MachineConfig(Path kernel, String initrd, String append, long memBytes, boolean icount, String serial,
             boolean pv, List<DriveSpec> drives) {
@@ -41,6 +47,9 @@ public record MachineConfig(Path kernel, String initrd, String append, long memB
         }
         if (!serial.equals("stdio") && !serial.equals("none") && !serial.startsWith("file:")) {
             throw new IllegalArgumentException("--serial must be stdio, none or file:PATH, not '" + serial + "'");
+        }
+        if (invariantTsc && !pv) {
+            throw new IllegalArgumentException("--invtsc is part of the para-virtual CPU: it needs --pv");
         }
     }
 }

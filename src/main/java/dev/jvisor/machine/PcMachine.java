@@ -112,9 +112,8 @@ public final class PcMachine implements AutoCloseable {
         piix3 = new Piix3IsaBridge(pic::irq);
         pci.attach(1, 0, piix3);
 
-        // the PIIX3's IDE function (00:01.1) with the if=ide drives, legacy ports and IRQ 14/15
-        Piix3Ide ide = new Piix3Ide(vm.ram(), pic.irq(Piix3Ide.PRIMARY_IRQ), pic.irq(Piix3Ide.SECONDARY_IRQ));
-        ide.registerLegacyPorts(ports);
+        // the PIIX3's IDE function (00:01.1) with the if=ide drives, legacy ports and IRQ 14/15;
+        // attached after the drives are known: under --pv without an IDE drive it is left out
         List<IdeDriveOption> ideDrives = new ArrayList<>();
         int slot = 3;
         try {
@@ -130,19 +129,36 @@ public final class PcMachine implements AutoCloseable {
                     pci.attach(slot++, 0, new VirtioBlk(vm.ram(), image));
                 }
             }
-            int[] at = IdeDriveOption.positions(ideDrives);
-            for (int i = 0; i < ideDrives.size(); i++) {
-                ide.attach(at[i], ideDrives.get(i).open());
-            }
         } catch (IOException | IllegalArgumentException e) {
+            closeImages();
             throw new BootException(e.getMessage());
         }
-        pci.attach(Piix3Ide.PCI_SLOT, Piix3Ide.PCI_FUNCTION, ide);
-        this.ide = ide;
+        if (hasIdeFunction(config.pv(), ideDrives.size())) {
+            Piix3Ide ide = new Piix3Ide(vm.ram(), pic.irq(Piix3Ide.PRIMARY_IRQ), pic.irq(Piix3Ide.SECONDARY_IRQ));
+            ide.registerLegacyPorts(ports);
+            try {
+                int[] at = IdeDriveOption.positions(ideDrives);
+                for (int i = 0; i < ideDrives.size(); i++) {
+                    ide.attach(at[i], ideDrives.get(i).open());
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                try {
+                    ide.closeDisks();
+                } catch (IOException ignored) {
+                    // already failing: the first error is the one reported
+                }
+                closeImages();
+                throw new BootException(e.getMessage());
+            }
+            pci.attach(Piix3Ide.PCI_SLOT, Piix3Ide.PCI_FUNCTION, ide);
+            this.ide = ide;
+        } else {
+            this.ide = null;
+        }
 
         if (config.pv()) {
             // para-virtualization: the KVM interface Linux has built in, a virtio console and rng
-            vm.setParavirt(new KvmParavirt(vm));
+            vm.setParavirt(new KvmParavirt(vm, config.invariantTsc()));
             hvc = new VirtioConsole(vm.ram(), console, vm::wake);
             pci.attach(slot++, 0, hvc);
             pci.attach(slot++, 0, new VirtioRng(vm.ram()));
@@ -206,7 +222,17 @@ public final class PcMachine implements AutoCloseable {
         return pci;
     }
 
-    /** The PIIX3 IDE function at 00:01.1. */
+    /**
+     * Whether the machine has the PIIX3 IDE function (00:01.1 and the legacy ports 0x1f0/0x170):
+     * always on the legacy PC; under --pv only when an if=ide drive asks for it, as a para-virtual
+     * machine's disks are virtio-blk. An empty controller costs the guest a probe of two channels at
+     * boot (ata_piix: ~1,000 port exits and its reset waits) for nothing.
+     */
+    static boolean hasIdeFunction(boolean pv, int ideDrives) {
+        return !pv || ideDrives > 0;
+    }
+
+    /** The PIIX3 IDE function at 00:01.1; null when the machine has none (see {@link #hasIdeFunction}). */
     public Piix3Ide ide() {
         return ide;
     }
@@ -243,9 +269,21 @@ public final class PcMachine implements AutoCloseable {
     /** Flushes and closes the disk images (releasing their locks). */
     @Override
     public void close() throws IOException {
-        ide.closeDisks();
+        if (ide != null) {
+            ide.closeDisks();
+        }
         for (DiskImage d : images) {
             d.close();
+        }
+    }
+
+    private void closeImages() {
+        for (DiskImage d : images) {
+            try {
+                d.close();
+            } catch (IOException e) {
+                // already failing: the first error is the one reported
+            }
         }
     }
 

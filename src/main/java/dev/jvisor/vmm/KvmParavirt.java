@@ -8,7 +8,8 @@ import dev.jvisor.cpu.Vcpu;
  * The KVM para-virtual interface that Linux already has built in (Documentation/virt/kvm/x86:
  * cpuid.rst, msr.rst, hypercalls.rst), exposed with --pv:
  * CPUID.1:ECX[31] (hypervisor present), the "KVMKVMKVM" signature leaf 0x40000000 and the feature
- * leaf 0x40000001 (CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT), kvmclock
+ * leaf 0x40000001 (CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT), optionally the
+ * invariant-TSC bit of leaf 0x80000007 (the extended range then reaches that leaf; 0x80000005/6 are zero), kvmclock
  * through MSR_KVM_WALL_CLOCK(_NEW) and MSR_KVM_SYSTEM_TIME(_NEW) with the pvclock structures, and
  * hypercalls by VMCALL (nr in EAX, arguments in EBX, ECX, EDX, ESI, result in EAX).
  */
@@ -23,14 +24,31 @@ public final class KvmParavirt implements Vm.Paravirt {
     /** pvclock_vcpu_time_info.flags bit 0: the TSC is stable across vCPUs (pvclock-abi.h). */
     static final int PVCLOCK_TSC_STABLE_BIT = 1;
 
+    /** CPUID.80000007H:EDX[8]: the TSC runs at a constant rate in every state (Linux: CONSTANT_TSC, NONSTOP_TSC). */
+    public static final int INVARIANT_TSC_BIT = 1 << 8;
+    static final int POWER_LEAF = 0x80000007;
+
     private final Vm vm;
+    private final boolean invariantTsc;
     private final long wallClockAtBootNanos;
     private long wallClockMsr;
     private long systemTimeMsr;
     private long hypercalls;
 
     public KvmParavirt(Vm vm) {
+        this(vm, false);
+    }
+
+    /**
+     * @param invariantTsc also advertise the invariant TSC (CPUID 0x80000007, QEMU's {@code +invtsc}): true of
+     *     our TSC, which counts virtual nanoseconds at a constant rate and keeps counting through HLT. Linux then
+     *     rates kvm-clock below the TSC (kvmclock.c: 299) and takes the TSC as its clocksource, which 32-bit
+     *     guests can read in the vDSO (kvm-clock's vDSO mode exists only on 64-bit), while kvm-clock still gives
+     *     it sched_clock, the TSC frequency (no calibration) and the wall clock.
+     */
+    public KvmParavirt(Vm vm, boolean invariantTsc) {
         this.vm = vm;
+        this.invariantTsc = invariantTsc;
         this.wallClockAtBootNanos = System.currentTimeMillis() * 1_000_000L;
     }
 
@@ -44,6 +62,17 @@ public final class KvmParavirt implements Vm.Paravirt {
             int[] r = CpuModel.cpuid(1, subleaf);
             r[2] |= 1 << 31; // hypervisor present
             return r;
+        }
+        if (invariantTsc && leaf == 0x80000000) {
+            int[] r = CpuModel.cpuid(leaf, subleaf);
+            r[0] = POWER_LEAF;
+            return r;
+        }
+        if (invariantTsc && (leaf == 0x80000005 || leaf == 0x80000006)) {
+            return new int[4];
+        }
+        if (invariantTsc && leaf == POWER_LEAF) {
+            return new int[] {0, 0, 0, INVARIANT_TSC_BIT};
         }
         if (leaf == SIGNATURE_LEAF) {
             return new int[] {FEATURES_LEAF, 0x4b4d564b, 0x564b4d56, 0x4d}; // "KVMKVMKVM\0\0\0"

@@ -127,6 +127,11 @@ public final class Vm implements ExitHandler {
      * execution engines stop at the same instruction: differential tests step two VMs in lockstep.
      */
     public StopReason runUntil(long icount) {
+        // HLT sleeps until the guest's timer deadline: wake up on time (see HostTimerSlack); restored on return
+        long hostSlack = clock.deterministic() ? -1 : HostTimerSlack.get();
+        if (hostSlack > 1) {
+            HostTimerSlack.set(1);
+        }
         vcpuThread = Thread.currentThread();
         stepLimit = icount;
         rearmTimers();
@@ -138,6 +143,9 @@ public final class Vm implements ExitHandler {
         }
         stepLimit = Long.MAX_VALUE;
         vcpuThread = null;
+        if (hostSlack > 1) {
+            HostTimerSlack.set(hostSlack);
+        }
         return stopReason;
     }
 
@@ -256,10 +264,15 @@ public final class Vm implements ExitHandler {
         if (pic == null || vcpu.eventPending()) {
             return;
         }
+        // the controller is looked at now, which answers any earlier kick of its INTR line (a later one
+        // kicks again): otherwise an interrupt injected here, from HLT or an I/O exit, was followed by
+        // an EXTERNAL_INTERRUPT exit with nothing left to do (one per wake-up of an idle guest)
+        vcpu.clearKick();
         if (pic.hasInterrupt()) {
             if (vcpu.interruptible()) {
                 vcpu.injectExternalInterrupt(pic.acknowledge());
-                vcpu.setInterruptWindowExiting(false);
+                // still a request (auto-EOI, or one of higher priority): look again once the guest can take it
+                vcpu.setInterruptWindowExiting(pic.hasInterrupt());
             } else {
                 vcpu.setInterruptWindowExiting(true);
             }
