@@ -22,7 +22,14 @@ import java.util.Locale;
  * block count; at the bound everything is flushed.
  */
 final class BtEngine {
-    static final int DEFAULT_THRESHOLD = Integer.getInteger("jvisor.bt.threshold", 64);
+    /**
+     * Executions of a block start before it is translated (at most Short.MAX_VALUE: the counters are
+     * shorts). Measured with bench/boot_vs_qemu.py --accel bt (one run each, boot / WL1 / WL2 s):
+     * 64: 11.8 / 6.7 / 4.2; 512: 8.9 / 6.2 / 4.2; 2048: 6.9 / 6.4 / 3.8; 4096: 6.7 / 6.9 / 3.7;
+     * 16384: 5.8 / 5.9 / 3.5 and 6.1 / 6.7 / 3.9. Lukewarm code runs well enough interpreted; each
+     * trace translated costs a C2 compile that competes with the guest on a 2-core host.
+     */
+    static final int DEFAULT_THRESHOLD = Math.min(Short.MAX_VALUE, Integer.getInteger("jvisor.bt.threshold", 16384));
     static final int MAX_BLOCKS = Integer.getInteger("jvisor.bt.maxBlocks", 32768);
 
     private final Vcpu c;

@@ -55,6 +55,8 @@ class LinuxLockstepTest {
             ByteArrayOutputStream btOut = new ByteArrayOutputStream();
             try (PcMachine ref = new PcMachine(cfg, refOut, msg -> { }).setAccel("interp");
                     PcMachine bt = new PcMachine(cfg, btOut, msg -> { }).setAccel("bt")) {
+                // far below the shipping threshold, so that most of the boot runs translated
+                bt.vm().vcpu().setBtThreshold(64);
                 run(ref, bt);
                 ref.console().flush();
                 bt.console().flush();
