@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jvisor.bus.PortBus;
 import dev.jvisor.devices.pci.PciHostBridge;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -110,23 +108,8 @@ class PvMachineTest {
         return ids.stream().map(Integer::toHexString).toList().toString();
     }
 
-    /** A minimal multiboot v1 ELF loaded at 1 MiB whose code is cli; hlt. */
+    /** A minimal multiboot v1 kernel whose code is cli; hlt. */
     private Path haltKernel() throws Exception {
-        byte[] code = {(byte) 0xfa, (byte) 0xf4};
-        int base = 0x100000;
-        int size = 96 + code.length;
-        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(new byte[] {0x7f, 'E', 'L', 'F', 1, 1, 1, 0});
-        b.position(16);
-        b.putShort((short) 2).putShort((short) 3).putInt(1).putInt(base + 96).putInt(52).putInt(0).putInt(0)
-                .putShort((short) 52).putShort((short) 32).putShort((short) 1).putShort((short) 40).putShort((short) 0)
-                .putShort((short) 0);
-        b.putInt(1).putInt(0).putInt(base).putInt(base).putInt(size).putInt(size).putInt(7).putInt(0x1000);
-        b.putInt(0x1badb002).putInt(0).putInt(-0x1badb002);
-        b.position(96);
-        b.put(code);
-        Path f = dir.resolve("halt.elf");
-        Files.write(f, b.array());
-        return f;
+        return dev.jvisor.boot.MultibootElf.write(dir.resolve("halt.elf"), new byte[] {(byte) 0xfa, (byte) 0xf4});
     }
 }
