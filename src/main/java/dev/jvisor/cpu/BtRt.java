@@ -8,21 +8,6 @@ package dev.jvisor.cpu;
 final class BtRt {
     private BtRt() { }
 
-    /** Bit s: segment s is flat for reads (Vcpu.linRead returns the offset); bit 8+s: for writes. */
-    static int flatMask(Vcpu c) {
-        int m = 0;
-        for (int s = 0; s < 6; s++) {
-            int acc = c.segAcc[s];
-            if ((acc & Segment.ACC_FLAT_READ) != 0) {
-                m |= 1 << s;
-            }
-            if ((acc & Segment.ACC_FLAT_WRITE) != 0) {
-                m |= 1 << (s + 8);
-            }
-        }
-        return m;
-    }
-
     static int cfAdd(int a, int b, int r, int m) {
         return (((a & b) | ((a | b) & ~r)) & m) != 0 ? 1 : 0;
     }

@@ -326,7 +326,7 @@ final class BtTranslator {
         ic(startEip);
         b.istore(REIP);
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
-        b.aload(C).invokestatic(CD_RT, "flatMask", MethodTypeDesc.of(CD_int, CD_VCPU));
+        b.aload(C).getfield(CD_VCPU, "flatMask", CD_int);
         b.istore(FLAT);
         Label tryStart = b.newLabel();
         Label tryEnd = b.newLabel();

@@ -492,7 +492,16 @@ public final class Vcpu {
             acc |= ACC_READ | ACC_WRITE; // real mode: code segment is writable too
         }
         segAcc[s] = acc;
+        int bits = 1 << s | 1 << (s + 8);
+        flatMask = flatMask & ~bits | ((acc & ACC_FLAT_READ) != 0 ? 1 << s : 0) | ((acc & ACC_FLAT_WRITE) != 0 ? 1 << (s + 8) : 0);
     }
+
+    /**
+     * Bit s: segment s is flat for reads (base 0, 4 GiB limit, readable, not expand-down: linRead
+     * returns the offset); bit 8+s: the same for writes. Kept with segAcc for translated code, which
+     * reads it once on entry to skip segment checks.
+     */
+    int flatMask;
 
     private CpuFault segFault(int s) {
         return s == SS ? CpuFault.withError(CpuFault.SS, 0) : CpuFault.gp(0);
