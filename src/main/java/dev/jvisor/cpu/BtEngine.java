@@ -11,10 +11,13 @@ import java.util.Locale;
  * SS.B, checked on entry) and kept per physical page. Translated code runs only in 32-bit code with
  * a flat CS (base 0, 4 GiB limit), TF clear and outside V86; everything else is interpreted.
  * A block start becomes hot in the interpreter (a counter per branch target and per instruction
- * after an untranslated one) and is translated on the vCPU thread at the threshold. The
- * dispatcher then chains blocks: every direct or indirect exit caches the last successor it led to,
- * used again while it is valid, its entry EIP matches and its page is still mapped there. A block is entered only if the instruction budget to the next
- * checkpoint (interrupts, preemption timer, stop requests) covers one pass of it.
+ * after an untranslated one) and is translated on the vCPU thread at the threshold. Blocks are
+ * chained: every direct or indirect exit caches the last successor it led to (filled in here),
+ * used again while it is valid, its entry EIP matches and its page is still mapped there. A block
+ * is entered only if the instruction budget to the next checkpoint (interrupts, preemption timer,
+ * stop requests) covers one pass of it. A block goes on into a cached successor itself
+ * ({@link BtRt#next}, up to {@link BtRt#MAX_CHAIN} deep), from a call site per exit that HotSpot's
+ * inline caches make a direct call; the dispatcher here sees only where such a chain ends.
  *
  * <p>Invalidation reuses the CPU's decoded-instruction cache mechanism: a translated page always has
  * its decoded-code array, so write TLB entries to it are absent and every store to it (CPU or DMA)
@@ -101,11 +104,13 @@ final class BtEngine {
             prevStart = -1;
             return false;
         }
+        long ic0 = c.icount;
+        long runs = 0;
         while (true) {
-            long ic0 = c.icount;
+            c.btChain = 0;
             int x = b.run(c);
-            btInsns += c.icount - ic0;
-            blockRuns++;
+            b = c.btLast; // the unit that left: b itself or the last one chained into from it
+            runs += 1 + c.btChain;
             switch (b.kind[x]) {
                 case BtBlock.CHAIN, BtBlock.INDIRECT -> {
                     // chained successor (direct exits: the static target; indirect ones: the last
@@ -146,6 +151,8 @@ final class BtEngine {
                 break;
             }
         }
+        btInsns += c.icount - ic0;
+        blockRuns += runs;
         prevStart = -1;
         return true;
     }

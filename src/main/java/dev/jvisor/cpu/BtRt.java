@@ -8,6 +8,29 @@ package dev.jvisor.cpu;
 final class BtRt {
     private BtRt() { }
 
+    /** Units chained into one another by {@link #next} before control returns to the dispatcher (bounds the JVM stack). */
+    static final int MAX_CHAIN = 64;
+
+    /**
+     * The successor a unit goes on into from its exit x, or null to return to the dispatcher: the exit's
+     * cached successor (see {@link BtEngine}) when it is still valid, starts at the current EIP with the
+     * same stack size, is still mapped there by the TLB, and the budget to the next checkpoint covers one
+     * pass of it (the dispatcher's rules); at most {@link #MAX_CHAIN} in a row.
+     */
+    static BtBlock next(Vcpu c, BtBlock b, int x) {
+        BtBlock nb = b.succ[x];
+        if (nb == null || !nb.valid || nb.eip != c.eip || nb.stack32 != c.stack32 || c.checkpoint - c.icount < nb.n
+                || c.btChain >= MAX_CHAIN) {
+            return null;
+        }
+        int e = c.tlbRead[nb.eip >>> 12];
+        if (e == 0 || ((e ^ nb.pa) & ~0xfff) != 0) {
+            return null;
+        }
+        c.btChain++;
+        return nb;
+    }
+
     static int cfAdd(int a, int b, int r, int m) {
         return (((a & b) | ((a | b) & ~r)) & m) != 0 ? 1 : 0;
     }

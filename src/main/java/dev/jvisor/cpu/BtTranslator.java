@@ -12,6 +12,7 @@ import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
 import java.lang.classfile.MethodModel;
 import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.classfile.instruction.SwitchCase;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
@@ -363,11 +364,38 @@ final class BtTranslator {
         for (int i = 0; i < stubs.size(); i++) {
             stubs.get(i).run();
         }
-        // shared exit: write back, EIP, icount; return the exit index
+        // shared exit: write back, EIP, icount; record this unit as the one left; then either go on into the
+        // exit's chained successor (a call from a call site of its own, so HotSpot's inline cache makes it a
+        // direct call) or return the exit index to the dispatcher
         b.labelBinding(common);
         writeBack();
         b.aload(C).iload(XEIP).putfield(CD_VCPU, "eip", CD_int);
         b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
+        b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
+        List<SwitchCase> chained = new ArrayList<>();
+        for (int x = 0; x < exits.size(); x++) {
+            int kind = exits.get(x)[0];
+            if (kind == BtBlock.CHAIN || kind == BtBlock.INDIRECT) {
+                chained.add(SwitchCase.of(x, b.newLabel()));
+            }
+        }
+        Label dispatcher = b.newLabel();
+        if (!chained.isEmpty()) {
+            Label none = b.newLabel();
+            b.iload(XIDX).lookupswitch(dispatcher, chained);
+            for (SwitchCase sc : chained) {
+                b.labelBinding(sc.target());
+                b.aload(C).aload(0);
+                ic(sc.caseValue());
+                b.invokestatic(CD_RT, "next", MethodTypeDesc.of(CD_BLOCK, CD_VCPU, CD_BLOCK, CD_int));
+                b.dup().ifnull(none);
+                b.aload(C).invokevirtual(CD_BLOCK, "run", MethodTypeDesc.of(CD_int, CD_VCPU));
+                b.ireturn();
+            }
+            b.labelBinding(none);
+            b.pop();
+        }
+        b.labelBinding(dispatcher);
         b.iload(XIDX).ireturn();
         // fault handler: the locals hold the state as of the faulting instruction's start
         b.labelBinding(handler);
@@ -376,6 +404,7 @@ final class BtTranslator {
         b.aload(C).iload(REIP).putfield(CD_VCPU, "eip", CD_int);
         b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
         b.aload(C).aload(EXC).invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_void, CD_VCPU, CD_FAULT));
+        b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
         ic(addExit(BtBlock.FAULT, 0, 0));
         b.ireturn();
         b.exceptionCatch(tryStart, tryEnd, handler, CD_FAULT);

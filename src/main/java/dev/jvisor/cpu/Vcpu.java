@@ -503,6 +503,10 @@ public final class Vcpu {
      */
     int flatMask;
 
+    /** Binary translation: the unit that returned to the dispatcher, and how many units ran chained before it (BtRt.next). */
+    BtBlock btLast;
+    int btChain;
+
     private CpuFault segFault(int s) {
         return s == SS ? CpuFault.withError(CpuFault.SS, 0) : CpuFault.gp(0);
     }
