@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -39,8 +40,9 @@ public final class Bench implements Callable<Integer> {
     int runs;
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "warm-up runs of the same length (default 3)")
     int warmup;
-    @Option(names = "--accel", paramLabel = "ENGINE", defaultValue = "interp", description = "execution engine: interp (default) or bt")
-    String accel;
+    @Option(names = "--accel", paramLabel = "ENGINE", defaultValue = "interp", split = ",",
+            description = "execution engine: interp (default) or bt; a list (interp,bt) measures each in turn")
+    List<String> accels;
     @Option(names = "--stats", description = "print the binary translator's statistics at the end")
     boolean stats;
 
@@ -52,11 +54,23 @@ public final class Bench implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream out = System.out;
-        if (!accel.equals("interp") && !accel.equals("bt")) {
-            System.err.println("jvisor: --accel " + accel + ": unknown engine (available: interp, bt)");
-            return 1;
+        for (String accel : accels) {
+            if (!accel.equals("interp") && !accel.equals("bt")) {
+                System.err.println("jvisor: --accel " + accel + ": unknown engine (available: interp, bt)");
+                return 1;
+            }
         }
+        for (String accel : accels) {
+            int status = measure(accel);
+            if (status != 0) {
+                return status;
+            }
+        }
+        return 0;
+    }
+
+    private int measure(String accel) {
+        PrintStream out = System.out;
         Workload w = new Workload(accel);
         out.printf(Locale.ROOT, "jvisor bench: %s, paging on, CPL 3; %d warm-up + %d runs of %,d instructions%n",
                 accel.equals("bt") ? "binary translator" : "interpreter", warmup, runs, instructions);

@@ -13,14 +13,15 @@ final class BtRt {
 
     /**
      * The successor a unit goes on into from its exit x, or null to return to the dispatcher: the exit's
-     * cached successor (see {@link BtEngine}) when it is still valid, starts at the current EIP with the
-     * same stack size, is still mapped there by the TLB, and the budget to the next checkpoint covers one
+     * cached successor (see {@link BtEngine}) when it is still valid, starts at the current EIP, is still
+     * mapped there by the TLB, and the budget to the next checkpoint covers one
      * pass of it (the dispatcher's rules); at most {@link #MAX_CHAIN} in a row.
      */
     static BtBlock next(Vcpu c, BtBlock b, int x) {
         BtBlock nb = b.succ[x];
-        if (nb == null || !nb.valid || nb.eip != c.eip || nb.stack32 != c.stack32 || c.checkpoint - c.icount < nb.n
-                || c.btChain >= MAX_CHAIN) {
+        // no SS.B check: a unit runs only with its own SS.B, its successors were cached with the same, and
+        // translated code cannot load SS (a callout)
+        if (nb == null || !nb.valid || nb.eip != c.eip || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN) {
             return null;
         }
         int e = c.tlbRead[nb.eip >>> 12];
