@@ -580,23 +580,23 @@ final class BtTranslator {
 
     /** Pushes the value at LIN (zero-extended): TLB hit path inline, the CPU's accessor otherwise. */
     private void load(int size) {
-        if (size == 2) {
-            b.aload(C).iload(LIN).invokevirtual(CD_VCPU, "readLin16", MT_I_I);
-            return;
-        }
         Label slow = b.newLabel();
         Label done = b.newLabel();
         tlbHit("tlbRead", size, slow);
-        b.invokevirtual(CD_VCPU, size == 4 ? "ram32" : "ram8", MT_I_I);
+        b.invokevirtual(CD_VCPU, ram(size), MT_I_I);
         b.goto_(done);
         b.labelBinding(slow);
-        b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : "readLin8", MT_I_I);
+        b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : size == 2 ? "readLin16" : "readLin8", MT_I_I);
         b.labelBinding(done);
     }
 
+    private static String ram(int size) {
+        return size == 4 ? "ram32" : size == 2 ? "ram16" : "ram8";
+    }
+
     /**
-     * The inline TLB hit test of a 1- or 4-byte access at LIN in the given TLB table: the entry goes
-     * to E; a miss, or a dword crossing the page, jumps to slow; on a hit it pushes the vCPU and the
+     * The inline TLB hit test of a 1-, 2- or 4-byte access at LIN in the given TLB table: the entry goes
+     * to E; a miss, or an access crossing the page, jumps to slow; on a hit it pushes the vCPU and the
      * physical address for the vCPU's RAM accessor.
      */
     private void tlbHit(String table, int size, Label slow) {
@@ -604,11 +604,11 @@ final class BtTranslator {
         ic(12);
         b.iushr().iaload().istore(E);
         b.iload(E).ifeq(slow);
-        if (size == 4) {
+        if (size > 1) {
             b.iload(LIN);
             ic(0xfff);
             b.iand();
-            ic(0xffc);
+            ic(0x1000 - size);
             b.if_icmpgt(slow);
         }
         ramIndex();
@@ -628,11 +628,9 @@ final class BtTranslator {
         insnStores = true;
         Label slow = b.newLabel();
         Label done = b.newLabel();
-        if (size != 2) {
-            tlbHit("tlbWrite", size, slow);
-            b.iload(V).invokevirtual(CD_VCPU, size == 4 ? "ram32" : "ram8", MT_V_II);
-            b.goto_(done);
-        }
+        tlbHit("tlbWrite", size, slow);
+        b.iload(V).invokevirtual(CD_VCPU, ram(size), MT_V_II);
+        b.goto_(done);
         b.labelBinding(slow);
         b.aload(C).iload(LIN).iload(V).invokestatic(CD_RT, size == 4 ? "wr32" : size == 2 ? "wr16" : "wr8", MT_WR);
         b.iload(SMC).ior().istore(SMC);
