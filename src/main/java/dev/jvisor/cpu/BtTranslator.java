@@ -280,7 +280,7 @@ final class BtTranslator {
 
     /** Translated or run inline by the interpreter: the unit does not end before it. */
     boolean translatable(Insn in) {
-        return supported(in) || inlineInterp(in);
+        return inlineInterp(in) || supported(in); // the cheap test first: it decides for all but callouts
     }
 
     // =====================================================================================
