@@ -138,7 +138,7 @@ final class BtEngine {
                 }
                 case BtBlock.END -> {
                     int op = b.op[x];
-                    if (BtStats.calloutReason(op) != null) {
+                    if (BtStats.isCallout(op)) {
                         callouts[op]++;
                     } else {
                         fallbacks[op]++;

@@ -13,6 +13,20 @@ final class BtStats {
      * exit reason (or state) they are a callout for; null for ordinary instructions the translator
      * simply does not handle (fallbacks).
      */
+    /** Per opcode (0-0x1ff): whether it is a callout, i.e. {@link #calloutReason} is not null. */
+    private static final boolean[] CALLOUT = new boolean[0x200];
+
+    static {
+        for (int op = 0; op < CALLOUT.length; op++) {
+            CALLOUT[op] = calloutReason(op) != null;
+        }
+    }
+
+    /** Whether the opcode (as Insn.op) is a callout; ops above 0x1ff are not. */
+    static boolean isCallout(int op) {
+        return op < CALLOUT.length && CALLOUT[op];
+    }
+
     static String calloutReason(int op) {
         return switch (op) {
             case 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0x6c, 0x6d, 0x6e, 0x6f -> "IO_INSTRUCTION";

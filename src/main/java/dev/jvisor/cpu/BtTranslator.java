@@ -275,7 +275,7 @@ final class BtTranslator {
      */
     static boolean inlineInterp(Insn in) {
         int op = in.op;
-        return op <= 0x1ff && BtStats.calloutReason(op) == null;
+        return op <= 0x1ff && !BtStats.isCallout(op);
     }
 
     /** Translated or run inline by the interpreter: the unit does not end before it. */
