@@ -95,7 +95,7 @@ MODES = {"full": [], "pv": ["--pv"], "pv+invtsc": ["--pv", "--invtsc"]}
 def run(kernel, initrd, image, mode, stats):
     pv = mode != "full"
     cmd = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd, "--icount", "--mem", "256M",
-           "--append", "console=ttyS0 pci=conf1 noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1 quiet"
+           "--append", "console=ttyS0 pci=conf1 noapic acpi=off i8042.noaux tsc=reliable panic=-1 quiet"
            " cryptomgr.notests noisapnp",
            "--drive", "file=%s,if=%s" % (image, "virtio" if pv else "ide"), "--stats-json", stats]
     cmd += MODES[mode]
