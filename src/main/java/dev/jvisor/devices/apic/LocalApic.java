@@ -24,9 +24,9 @@ import java.util.function.LongSupplier;
  * <li>IA32_APIC_BASE (0x1B): BSP bit 8 is read-only 1; clearing the global enable (bit 11)
  *     hardware-disables the APIC (the PIC's INTR then goes straight to the CPU, the page reads
  *     0) and re-enabling starts from the reset state (11.4.3 says prior state may be lost). The
- *     base cannot move (KVM does not support relocation either): other base bits are kept as
- *     written but the page stays at 0xFEE00000. Reserved bits and x2APIC (bit 10, not offered) are
- *     #GP.</li>
+ *     base cannot move (KVM does not support relocation either): a write of another base is
+ *     ignored, and the MSR keeps reading 0xFEE00000, where the page is. Reserved bits and x2APIC
+ *     (bit 10, not offered) are #GP.</li>
  * <li>Only fixed-delivery self-IPIs arrive (shorthand self or all-including-self, or a destination
  *     that matches our physical ID, broadcast 0xFF, or our logical ID in the flat model). INIT,
  *     SIPI, NMI, SMI and IPIs to other APICs are dropped: there is one vCPU. The delivery status is
@@ -303,7 +303,7 @@ public final class LocalApic implements MmioDevice, MsrDevice, Timed {
             return false;
         }
         boolean wasEnabled = hardwareEnabled();
-        apicBase = value | BASE_BSP;
+        apicBase = DEFAULT_BASE | BASE_BSP | value & BASE_ENABLE; // the page does not move: the MSR says where it is
         if (wasEnabled != hardwareEnabled()) {
             reset(); // disabling may lose the state (11.4.3); coming back starts from reset
         }

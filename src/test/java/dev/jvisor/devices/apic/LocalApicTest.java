@@ -120,6 +120,8 @@ class LocalApicTest {
         assertFalse(apic.wrmsr(LocalApic.MSR_APIC_BASE, 1L << 32 | 0xfee00800L));
         assertFalse(apic.wrmsr(LocalApic.MSR_APIC_BASE, 0xfee00801L));
         assertEquals(0xfee00900L, apic.rdmsr(LocalApic.MSR_APIC_BASE));
+        assertTrue(apic.wrmsr(LocalApic.MSR_APIC_BASE, 0xfed00800L), "a move is accepted but not done");
+        assertEquals(0xfee00900L, apic.rdmsr(LocalApic.MSR_APIC_BASE), "the MSR says where the page really is");
     }
 
     @Test
