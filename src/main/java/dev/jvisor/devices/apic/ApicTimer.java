@@ -25,6 +25,11 @@ final class ApicTimer {
      * 1-tick period would otherwise take a timer exit every few instructions.
      */
     static final long MIN_PERIOD_NANOS = 1_000;
+    /**
+     * A TSC deadline further than this (2^62 ns, 146 years) is treated as never: the virtual clock
+     * must not be asked to skip to the end of its range.
+     */
+    static final long FAR_NANOS = 1L << 62;
 
     private final Clock clock;
     private final LongSupplier tsc;
@@ -135,9 +140,13 @@ final class ApicTimer {
         }
         long now = clock.nanos();
         long tscNow = tsc.getAsLong();
-        deadline = Long.compareUnsigned(value, tscNow) <= 0 ? now : now + (value - tscNow);
-        if (deadline < now) {
-            deadline = Long.MAX_VALUE - 1; // beyond 2^63 ns of virtual time: never, but still armed
+        long delta = value - tscNow;
+        if (Long.compareUnsigned(value, tscNow) <= 0) {
+            deadline = now; // already passed: fires at once
+        } else if (delta < 0 || delta > FAR_NANOS) {
+            deadline = Long.MAX_VALUE; // centuries away: never in this VM's life (the MSR still reads the value)
+        } else {
+            deadline = now + delta;
         }
     }
 
