@@ -23,14 +23,16 @@ public final class DefaultGuest {
      * Default kernel command line: console and early console on COM1; legacy PCI config
      * mechanism 1 and no MSI (without a local APIC there is no MSI irq domain: on a machine that
      * offers MSI-X, as QEMU's virtio-pci does, virtio_pci would WARN in pci_msi_setup_msi_irqs
-     * before falling back to INTx); no IO-APIC/local APIC (8259 PIC and PIT only); no ACPI; no
+     * before falling back to INTx); no I/O APIC ({@code noapic}: the 8259 PIC carries every device IRQ; the
+     * --pv machine's local APIC passes it on LINT0 as a virtual wire, and gives the timer; the legacy PC
+     * has no local APIC, which CPUID says, so no {@code nolapic} is needed); no ACPI; no
      * PS/2 mouse probe; trust the TSC (no clocksource watchdog); reboot at once on panic (the VM exits instead of
      * hanging); skip the crypto self-tests and the ISA PnP scan (measured with initcall_debug, they
      * are 3.1 s and 0.35 s of the 4.4 s the kernel needs to reach /init: 80% of an interpreted boot).
      * Not "quiet": boot messages are the first diagnostic of a young hypervisor.
      */
     public static final String DEFAULT_CMDLINE = "console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 pci=conf1,nomsi"
-            + " noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1 cryptomgr.notests noisapnp";
+            + " noapic acpi=off i8042.noaux tsc=reliable panic=-1 cryptomgr.notests noisapnp";
 
     /** Default guest RAM. */
     public static final long DEFAULT_MEMORY = 256L << 20;

@@ -81,7 +81,7 @@ public final class Main implements Callable<Integer> {
         Double timeout;
         @Option(names = "--no-reboot", description = "exit instead of rebooting when the guest resets")
         boolean noReboot;
-        @Option(names = "--pv", description = "para-virtualization: KVM interface (kvmclock, hypercalls), virtio console and rng")
+        @Option(names = "--pv", description = "para-virtualization: KVM interface (kvmclock, hypercalls, PV EOI), local APIC (TSC-deadline timer), virtio console and rng")
         boolean pv;
         @Option(names = "--invtsc", description = "with --pv: advertise the invariant TSC (CPUID 0x80000007, QEMU's +invtsc); Linux then prefers the TSC to kvm-clock as clocksource")
         boolean invtsc;
@@ -176,6 +176,10 @@ public final class Main implements Callable<Integer> {
                         continue;
                     }
                     report(vm, why, secs, term);
+                    if (stats && machine.apic() != null) {
+                        System.err.print(term.eol(String.format("local APIC: %d EOI register writes, %d EOIs skipped through PV EOI%n",
+                                machine.apic().eoiWrites(), machine.apic().pvEoisSkipped())));
+                    }
                     return vm.exitStatus();
                 }
             } finally {

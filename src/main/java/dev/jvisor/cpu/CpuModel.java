@@ -3,7 +3,8 @@ package dev.jvisor.cpu;
 /**
  * What this CPU is: its CPUID leaves and its model-specific registers (SDM Vol. 2A CPUID, Vol. 4).
  * A GenuineIntel family 6 processor that advertises exactly the features implemented here:
- * FPU, DE, PSE, TSC, MSR, CX8, SEP, PGE, CMOV, FXSR. No APIC, PAE, MTRR, MMX or SSE.
+ * FPU, DE, PSE, TSC, MSR, CX8, SEP, PGE, CMOV, FXSR. No APIC, PAE, MTRR, MMX or SSE (the --pv machine adds a
+ * local APIC as a device, and KvmParavirt its CPUID bits). LFENCE/MFENCE/SFENCE execute nevertheless (InsnSystem).
  */
 public final class CpuModel {
     private CpuModel() { }

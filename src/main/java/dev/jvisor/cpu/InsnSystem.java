@@ -427,8 +427,15 @@ final class InsnSystem implements FpuHost {
 
     private void group15() {
         Insn in = in();
+        if (in.mod == 3 && in.regField >= 5) {
+            // LFENCE, MFENCE, SFENCE (0F AE E8/F0/F8): executed although CPUID shows no SSE/SSE2, because
+            // Linux issues MFENCE unconditionally after programming the TSC-deadline timer (apic.c
+            // __setup_APIC_LVTT), which the --pv CPU offers. Memory order is the JVM's: a full fence.
+            java.lang.invoke.VarHandle.fullFence();
+            return;
+        }
         if (in.mod == 3 || in.regField > 1) {
-            throw CpuFault.ud(); // SSE-era members (LDMXCSR, fences, CLFLUSH): not on this CPU
+            throw CpuFault.ud(); // SSE-era members (LDMXCSR, STMXCSR, CLFLUSH): not on this CPU
         }
         if ((c.cr0 & (Vcpu.CR0_EM | Vcpu.CR0_TS)) != 0) {
             throw CpuFault.of(CpuFault.NM);

@@ -2,6 +2,7 @@ package dev.jvisor.devices;
 
 import dev.jvisor.bus.IrqLine;
 import dev.jvisor.bus.PortIoDevice;
+import dev.jvisor.devices.apic.ExtIntSource;
 
 /**
  * The PC/AT pair of 8259A PICs: master at 0x20-0x21 (IRQ0-7), slave at 0xA0-0xA1 (IRQ8-15)
@@ -13,7 +14,7 @@ import dev.jvisor.bus.PortIoDevice;
  * implementation must just record the level (and wake the vCPU), never call back into the PIC
  * from another thread while holding a lock the vCPU needs.
  */
-public final class DualPic implements PortIoDevice {
+public final class DualPic implements PortIoDevice, ExtIntSource {
     public static final int MASTER_BASE = 0x20;
     public static final int SLAVE_BASE = 0xA0;
     public static final int PORT_COUNT = 2;

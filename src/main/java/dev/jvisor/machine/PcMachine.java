@@ -4,6 +4,7 @@ import dev.jvisor.boot.BootEntry;
 import dev.jvisor.boot.BootException;
 import dev.jvisor.boot.DefaultGuest;
 import dev.jvisor.boot.KernelLoader;
+import dev.jvisor.boot.MpTable;
 import dev.jvisor.bus.PortBus;
 import dev.jvisor.cpu.Segment;
 import dev.jvisor.cpu.Vcpu;
@@ -17,6 +18,7 @@ import dev.jvisor.devices.Rtc146818;
 import dev.jvisor.devices.SystemControlPortA;
 import dev.jvisor.devices.SystemControlPortB;
 import dev.jvisor.devices.Uart16550;
+import dev.jvisor.devices.apic.LocalApic;
 import dev.jvisor.devices.pci.BusBarMapper;
 import dev.jvisor.devices.pci.I440fxPmc;
 import dev.jvisor.devices.pci.PciBarAllocator;
@@ -46,6 +48,7 @@ public final class PcMachine implements AutoCloseable {
     private final MachineConfig config;
     private final Vm vm;
     private final DualPic pic;
+    private final LocalApic apic;
     private final Uart16550 com1;
     private final Console console;
     private final PciHostBridge pci;
@@ -60,15 +63,25 @@ public final class PcMachine implements AutoCloseable {
         PortBus ports = vm.ports();
 
         pic = new DualPic(vm::interruptLine);
+        if (config.pv()) {
+            // the para-virtual machine has a local APIC (TSC-deadline timer, PV EOI) with the PIC on LINT0;
+            // the legacy PC has none: the PIC's INTR is the CPU's
+            apic = new LocalApic(pic, vm.clock(), vm.vcpu()::readTsc, vm.ram());
+            vm.mmio().register(LocalApic.DEFAULT_BASE, LocalApic.PAGE_SIZE, apic);
+            vm.addTimed(apic);
+            vm.setMsrDevice(apic);
+        } else {
+            apic = null;
+        }
         vm.setInterruptController(new InterruptController() {
             @Override
             public boolean hasInterrupt() {
-                return pic.hasInterrupt();
+                return apic != null ? apic.hasInterrupt() : pic.hasInterrupt();
             }
 
             @Override
             public int acknowledge() {
-                return pic.acknowledge();
+                return apic != null ? apic.acknowledge() : pic.acknowledge();
             }
         });
         ports.register(DualPic.MASTER_BASE, DualPic.PORT_COUNT, pic);
@@ -158,7 +171,7 @@ public final class PcMachine implements AutoCloseable {
 
         if (config.pv()) {
             // para-virtualization: the KVM interface Linux has built in, a virtio console and rng
-            vm.setParavirt(new KvmParavirt(vm, config.invariantTsc()));
+            vm.setParavirt(new KvmParavirt(vm, config.invariantTsc(), apic != null));
             hvc = new VirtioConsole(vm.ram(), console, vm::wake);
             pci.attach(slot++, 0, hvc);
             pci.attach(slot++, 0, new VirtioRng(vm.ram()));
@@ -175,6 +188,11 @@ public final class PcMachine implements AutoCloseable {
         } else {
             entry = KernelLoader.load(vm.ram(), config.kernel(), config.initrd(),
                     config.append() != null ? config.append() : "", config.guestDecompress());
+        }
+        if (apic != null) {
+            // Linux sets up the local APIC timer only when an MP table (or ACPI MADT) describes the APIC
+            int[] leaf1 = new KvmParavirt(vm, config.invariantTsc(), true).cpuid(1, 0);
+            MpTable.write(vm.ram(), LocalApic.DEFAULT_BASE, LocalApic.VERSION & 0xff, leaf1[0], leaf1[3]);
         }
         applyEntry(vm.vcpu(), entry);
     }
@@ -215,6 +233,11 @@ public final class PcMachine implements AutoCloseable {
 
     public Console console() {
         return console;
+    }
+
+    /** The local APIC of the --pv machine; null on the legacy PC. */
+    public LocalApic apic() {
+        return apic;
     }
 
     /** The PCI bus (its functions: the virtio devices' logs and counters, for tests and diagnostics). */

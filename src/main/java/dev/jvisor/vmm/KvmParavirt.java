@@ -8,7 +8,8 @@ import dev.jvisor.cpu.Vcpu;
  * The KVM para-virtual interface that Linux already has built in (Documentation/virt/kvm/x86:
  * cpuid.rst, msr.rst, hypercalls.rst), exposed with --pv:
  * CPUID.1:ECX[31] (hypervisor present), the "KVMKVMKVM" signature leaf 0x40000000 and the feature
- * leaf 0x40000001 (CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT), optionally the
+ * leaf 0x40000001 (CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT, and PV_EOI with the local
+ * APIC, whose CPUID bits it then sets too), optionally the
  * invariant-TSC bit of leaf 0x80000007 (the extended range then reaches that leaf; 0x80000005/6 are zero), kvmclock
  * through MSR_KVM_WALL_CLOCK(_NEW) and MSR_KVM_SYSTEM_TIME(_NEW) with the pvclock structures, and
  * hypercalls by VMCALL (nr in EAX, arguments in EBX, ECX, EDX, ESI, result in EAX).
@@ -16,7 +17,9 @@ import dev.jvisor.cpu.Vcpu;
 public final class KvmParavirt implements Vm.Paravirt {
     public static final int SIGNATURE_LEAF = 0x40000000, FEATURES_LEAF = 0x40000001;
     public static final int FEATURE_CLOCKSOURCE = 1, FEATURE_NOP_IO_DELAY = 1 << 1, FEATURE_CLOCKSOURCE2 = 1 << 3,
-            FEATURE_CLOCKSOURCE_STABLE_BIT = 1 << 24;
+            FEATURE_PV_EOI = 1 << 6, FEATURE_CLOCKSOURCE_STABLE_BIT = 1 << 24;
+    /** CPUID.1:EDX[9] on-chip APIC, CPUID.1:ECX[24] TSC-deadline timer (SDM Vol. 2A, Table 3-10/3-11). */
+    public static final int CPUID1_EDX_APIC = 1 << 9, CPUID1_ECX_TSC_DEADLINE = 1 << 24;
     public static final int MSR_WALL_CLOCK = 0x11, MSR_SYSTEM_TIME = 0x12,
             MSR_WALL_CLOCK_NEW = 0x4b564d00, MSR_SYSTEM_TIME_NEW = 0x4b564d01;
     /** Hypercall numbers (include/uapi/linux/kvm_para.h) and error codes. */
@@ -30,6 +33,7 @@ public final class KvmParavirt implements Vm.Paravirt {
 
     private final Vm vm;
     private final boolean invariantTsc;
+    private final boolean localApic;
     private final long wallClockAtBootNanos;
     private long wallClockMsr;
     private long systemTimeMsr;
@@ -47,8 +51,18 @@ public final class KvmParavirt implements Vm.Paravirt {
      *     it sched_clock, the TSC frequency (no calibration) and the wall clock.
      */
     public KvmParavirt(Vm vm, boolean invariantTsc) {
+        this(vm, invariantTsc, false);
+    }
+
+    /**
+     * @param localApic the machine has a local APIC (devices.apic.LocalApic) with the TSC-deadline timer and PV
+     *     EOI: CPUID leaf 1 then shows the APIC (initial APIC ID 0 in EBX[31:24]) and TSC-deadline, and the KVM
+     *     feature leaf PV_EOI (its MSR is the APIC's).
+     */
+    public KvmParavirt(Vm vm, boolean invariantTsc, boolean localApic) {
         this.vm = vm;
         this.invariantTsc = invariantTsc;
+        this.localApic = localApic;
         this.wallClockAtBootNanos = System.currentTimeMillis() * 1_000_000L;
     }
 
@@ -61,6 +75,11 @@ public final class KvmParavirt implements Vm.Paravirt {
         if (leaf == 1) {
             int[] r = CpuModel.cpuid(1, subleaf);
             r[2] |= 1 << 31; // hypervisor present
+            if (localApic) {
+                r[3] |= CPUID1_EDX_APIC;
+                r[2] |= CPUID1_ECX_TSC_DEADLINE;
+                r[1] &= 0x00ffffff; // initial APIC ID 0
+            }
             return r;
         }
         if (invariantTsc && leaf == 0x80000000) {
@@ -79,7 +98,7 @@ public final class KvmParavirt implements Vm.Paravirt {
         }
         if (leaf == FEATURES_LEAF) {
             return new int[] {FEATURE_CLOCKSOURCE | FEATURE_NOP_IO_DELAY | FEATURE_CLOCKSOURCE2
-                    | FEATURE_CLOCKSOURCE_STABLE_BIT, 0, 0, 0};
+                    | (localApic ? FEATURE_PV_EOI : 0) | FEATURE_CLOCKSOURCE_STABLE_BIT, 0, 0, 0};
         }
         return null;
     }

@@ -1,6 +1,7 @@
 package dev.jvisor.vmm;
 
 import dev.jvisor.bus.MmioBus;
+import dev.jvisor.bus.MsrDevice;
 import dev.jvisor.bus.PortBus;
 import dev.jvisor.bus.Timed;
 import dev.jvisor.cpu.CpuFault;
@@ -33,6 +34,7 @@ public final class Vm implements ExitHandler {
     private final List<Timed> timed = new ArrayList<>();
     private InterruptController pic;
     private Paravirt paravirt;
+    private MsrDevice msrDevice;
     private volatile Thread vcpuThread;
     private volatile StopReason stopReason;
     private volatile int exitStatus;
@@ -68,6 +70,11 @@ public final class Vm implements ExitHandler {
 
     public void setParavirt(Paravirt pv) {
         this.paravirt = pv;
+    }
+
+    /** A device behind MSRs (the local APIC): asked after the para-virtual interface, before the CPU model. */
+    public void setMsrDevice(MsrDevice device) {
+        this.msrDevice = device;
     }
 
     /** Called when the guest goes idle (HLT): the console flushes its output there. */
@@ -244,12 +251,22 @@ public final class Vm implements ExitHandler {
         if (paravirt != null && paravirt.handlesMsr(msr)) {
             return paravirt.rdmsr(msr);
         }
+        if (msrDevice != null && msrDevice.handlesMsr(msr)) {
+            return msrDevice.rdmsr(msr);
+        }
         return CpuModel.rdmsr(v, msr);
     }
 
     private void wrmsr(Vcpu v, int msr, long value) {
         if (paravirt != null && paravirt.handlesMsr(msr)) {
             paravirt.wrmsr(msr, value);
+            return;
+        }
+        if (msrDevice != null && msrDevice.handlesMsr(msr)) {
+            if (!msrDevice.wrmsr(msr, value)) {
+                throw CpuFault.gp(0);
+            }
+            runTimers(); // the write may have armed a timer (IA32_TSC_DEADLINE) or changed what is deliverable
             return;
         }
         CpuModel.wrmsr(v, msr, value);

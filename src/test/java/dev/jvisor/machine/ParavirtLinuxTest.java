@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Para-virtualization on Debian's stock kernel (--pv, --icount): the guest detects KVM, runs on
- * kvm-clock, talks to its console through virtio-console (console=hvc0), and writes 32 MiB of
+ * kvm-clock, ticks with the local APIC's TSC-deadline timer and acknowledges it with PV EOI, talks to its console through virtio-console (console=hvc0), and writes 32 MiB of
  * known data to an IDE disk and to a virtio-blk disk; the host then checks the image bytes. A
  * read-only virtio drive refuses the guest's write.
  */
@@ -35,6 +35,10 @@ class ParavirtLinuxTest {
             cat /sys/devices/system/clocksource/clocksource0/current_clocksource
             echo "=== hypervisor"
             dmesg | grep -c "Hypervisor detected: KVM"
+            echo "=== clockevent"
+            grep -A1 "^Per CPU device: 0" /proc/timer_list | grep "Clock Event Device"
+            echo "=== local timer"
+            grep "LOC:" /proc/interrupts
             echo "=== console"
             echo $JVISOR_CONSOLE
             echo "=== devices"
@@ -56,6 +60,7 @@ class ParavirtLinuxTest {
     static byte[] roOriginal;
     static String output;
     static Vm vm;
+    static dev.jvisor.devices.apic.LocalApic apic;
 
     @BeforeAll
     static void boot() throws Exception {
@@ -81,6 +86,7 @@ class ParavirtLinuxTest {
                 DefaultGuest.DEFAULT_CMDLINE + " quiet console=hvc0", 128L << 20, true, "stdio", true, drives);
         PcMachine m = new PcMachine(cfg, out, msg -> { });
         vm = m.vm();
+        apic = m.apic();
         vm.setDeadline(System.nanoTime() + 15L * 60 * 1_000_000_000L);
         Vm.StopReason why = vm.run();
         m.console().flush();
@@ -111,6 +117,21 @@ class ParavirtLinuxTest {
     void guestRunsOnKvmClockAndDetectsKvm() {
         assertEquals("kvm-clock", section("clocksource"));
         assertEquals("1", section("hypervisor"));
+    }
+
+    @Test
+    void localApicTscDeadlineTimerIsTheTickDevice() {
+        assertEquals("Clock Event Device: lapic-deadline", section("clockevent"));
+        Matcher loc = Pattern.compile("LOC:\\s+(\\d+)").matcher(section("local timer"));
+        assertTrue(loc.find() && Long.parseLong(loc.group(1)) > 100, "local timer interrupts: " + section("local timer"));
+    }
+
+    @Test
+    void guestAcknowledgesThroughPvEoi() {
+        assertTrue(apic.pvEoiEnabled(), "MSR_KVM_PV_EOI_EN");
+        // every local timer interrupt (the only APIC vector here) ends with a skipped EOI, none with an MMIO write
+        assertTrue(apic.pvEoisSkipped() > 100, "PV EOIs: " + apic.pvEoisSkipped());
+        assertTrue(apic.eoiWrites() < apic.pvEoisSkipped() / 10, "EOI register writes: " + apic.eoiWrites());
     }
 
     @Test

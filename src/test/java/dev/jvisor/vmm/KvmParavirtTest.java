@@ -43,4 +43,18 @@ class KvmParavirtTest {
         assertNull(pv.cpuid(0x80000002, 0), "the brand string stays the CPU model's");
         assertNull(pv.cpuid(0x80000001, 0));
     }
+
+    @Test
+    void localApicAddsApicTscDeadlineAndPvEoi() {
+        int[] plain = new KvmParavirt(vm, false).cpuid(1, 0);
+        assertEquals(0, plain[3] & KvmParavirt.CPUID1_EDX_APIC, "no APIC without one");
+        assertEquals(0, plain[2] & KvmParavirt.CPUID1_ECX_TSC_DEADLINE);
+        assertEquals(0, new KvmParavirt(vm, false).cpuid(KvmParavirt.FEATURES_LEAF, 0)[0] & KvmParavirt.FEATURE_PV_EOI);
+        KvmParavirt pv = new KvmParavirt(vm, false, true);
+        int[] leaf1 = pv.cpuid(1, 0);
+        assertTrue((leaf1[3] & KvmParavirt.CPUID1_EDX_APIC) != 0);
+        assertTrue((leaf1[2] & KvmParavirt.CPUID1_ECX_TSC_DEADLINE) != 0);
+        assertEquals(0, leaf1[1] >>> 24, "initial APIC ID 0");
+        assertTrue((pv.cpuid(KvmParavirt.FEATURES_LEAF, 0)[0] & KvmParavirt.FEATURE_PV_EOI) != 0);
+    }
 }
