@@ -1044,7 +1044,7 @@ final class BtTranslator {
             }
         } else if (op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
             int sz = (op & 1) == 0 ? 1 : size;
-            shift(in, sz, op);
+            shift(i, in, sz, op);
         } else if (op == 0xc2 || op == 0xc3) {
             ic(0);
             b.iload(R0 + Vcpu.ESP);
@@ -1404,7 +1404,7 @@ final class BtTranslator {
      * flags before are needed only by rotates (they keep SF ZF AF PF) and when the count may be 0
      * (SDM: a zero count leaves the flags alone). RCL/RCR read CF and call the CPU's helper.
      */
-    private void shift(Insn in, int size, int op) {
+    private void shift(int i, Insn in, int size, int op) {
         int g = in.regField;
         boolean cl = op == 0xd2 || op == 0xd3;
         int imm = op >= 0xd0 ? 1 : in.imm & 31;
@@ -1434,6 +1434,14 @@ final class BtTranslator {
             count.run();
             ic(size);
             b.invokestatic(CD_ALU, "shift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
+        } else if (!cl && imm != 0 && in.mod == 3 && flagsDeadAfter(i)) {
+            // the flags it sets are overwritten before anything can see them: the value only, the record stays
+            count.run();
+            b.istore(T2);
+            ic(g);
+            b.iload(T).iload(T2);
+            ic(size);
+            b.invokestatic(CD_ALU, "shiftValue", MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int, CD_int));
         } else {
             count.run();
             b.istore(T2);
@@ -1471,6 +1479,46 @@ final class BtTranslator {
             b.istore(V);
             store(size);
         }
+    }
+
+    /**
+     * Whether the arithmetic flags as they are after instruction i are dead: on the straight line after it,
+     * within a few instructions, one that sets all six comes before anything that reads a flag, can
+     * fault (a fault handler sees EFLAGS), leaves the unit or is not known here. Only instructions
+     * without memory operands qualify, so nothing in between can observe the flags.
+     */
+    private boolean flagsDeadAfter(int i) {
+        for (int k = i + 1; k < insns.size() && k <= i + 8; k++) {
+            if (eips[k] != eips[k - 1] + insns.get(k - 1).length) {
+                return false; // the trace followed a jump
+            }
+            Insn x = insns.get(k);
+            int op = x.op;
+            if ((x.prefixes & Insn.P_LOCK) != 0) {
+                return false; // #UD
+            }
+            boolean reg = x.hasModrm && x.mod == 3;
+            if (op < 0x40 && (op & 7) < 6) {
+                int row = op >> 3; // ADD OR ADC SBB AND SUB XOR CMP
+                if (row == 2 || row == 3 || ((op & 7) < 4 && !reg)) {
+                    return false; // ADC/SBB read CF; a memory operand can fault
+                }
+                return true;
+            }
+            if ((op == 0x80 || op == 0x81 || op == 0x83) && reg) {
+                return x.regField != 2 && x.regField != 3;
+            }
+            if ((op == 0x84 || op == 0x85) && reg || op == 0xa8 || op == 0xa9) {
+                return true; // TEST
+            }
+            boolean neutral = (op >= 0x88 && op <= 0x8b) && reg // MOV between registers
+                    || op == 0x8d && !reg // LEA computes an address, accesses nothing
+                    || op >= 0xb0 && op <= 0xbf; // MOV register, immediate
+            if (!neutral) {
+                return false;
+            }
+        }
+        return false;
     }
 
     /** Pushes the six arithmetic flags as they are now (from the record in locals when it is there). */
