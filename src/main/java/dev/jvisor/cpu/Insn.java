@@ -24,6 +24,8 @@ public final class Insn {
     public int length;
     /** The code-segment size it was decoded for (cached instructions are reused only in the same size). */
     public boolean code32;
+    /** Jcc: whether the interpreter took it the last time it ran it (the binary translator's trace follows that way). */
+    boolean taken;
 
     public boolean isMemory() {
         return hasModrm && mod != 3;

@@ -502,7 +502,9 @@ final class Interpreter implements Decoder.Fetcher {
     }
 
     void jcc(int cc, int rel) {
-        if (Alu.cond(c, cc)) {
+        boolean taken = Alu.cond(c, cc);
+        in.taken = taken;
+        if (taken) {
             jumpRel(rel);
         }
     }
