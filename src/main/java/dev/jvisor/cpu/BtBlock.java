@@ -26,4 +26,19 @@ abstract class BtBlock {
     Insn[] helperInsns;
 
     abstract int run(Vcpu c);
+
+    /**
+     * Whether this cached successor may run now: still valid, its entry EIP is the current EIP and the
+     * current TLB still maps that EIP to the physical page it was translated from (a miss sends the
+     * caller to the engine's lookup, which fills it). No SS.B check: a unit runs only with its own SS.B,
+     * its successors were cached with the same, and translated code cannot load SS (a callout); code
+     * segment and mode cannot change inside translated code either.
+     */
+    final boolean current(Vcpu c) {
+        if (!valid || eip != c.eip) {
+            return false;
+        }
+        int e = c.tlbRead[eip >>> 12];
+        return e != 0 && ((e ^ pa) & ~0xfff) == 0;
+    }
 }

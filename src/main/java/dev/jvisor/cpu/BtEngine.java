@@ -123,7 +123,7 @@ final class BtEngine {
                     // chained successor (direct exits: the static target; indirect ones: the last
                     // target, a one-entry inline cache), valid while its page is still mapped there
                     BtBlock nb = b.succ[x];
-                    if (nb == null || nb.eip != c.eip || !nb.valid || nb.stack32 != c.stack32 || !mapped(nb)) {
+                    if (nb == null || !nb.current(c)) {
                         nb = lookup(c.eip, true);
                         if (nb != null) {
                             b.succ[x] = nb;
@@ -162,16 +162,6 @@ final class BtEngine {
         blockRuns += runs;
         prevStart = -1;
         return true;
-    }
-
-    /**
-     * Whether the block's entry EIP still maps to the physical page it was translated from (through
-     * the current TLB; a miss sends the caller to lookup, which fills it). Code segment and mode
-     * cannot change inside translated code (those instructions are callouts and end the run).
-     */
-    private boolean mapped(BtBlock nb) {
-        int e = c.tlbRead[nb.eip >>> 12];
-        return e != 0 && ((e ^ nb.pa) & ~0xfff) == 0;
     }
 
     /** The valid block for eip (counting heat and translating when hot, if candidate), or null. */

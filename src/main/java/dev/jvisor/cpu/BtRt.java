@@ -19,13 +19,7 @@ final class BtRt {
      */
     static BtBlock next(Vcpu c, BtBlock b, int x) {
         BtBlock nb = b.succ[x];
-        // no SS.B check: a unit runs only with its own SS.B, its successors were cached with the same, and
-        // translated code cannot load SS (a callout)
-        if (nb == null || !nb.valid || nb.eip != c.eip || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN) {
-            return null;
-        }
-        int e = c.tlbRead[nb.eip >>> 12];
-        if (e == 0 || ((e ^ nb.pa) & ~0xfff) != 0) {
+        if (nb == null || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN || !nb.current(c)) {
             return null;
         }
         c.btChain++;

@@ -8,11 +8,6 @@ import java.util.Locale;
 final class BtStats {
     private BtStats() { }
 
-    /**
-     * For instructions that are sensitive (they can take a VM exit or change privileged state), the
-     * exit reason (or state) they are a callout for; null for ordinary instructions the translator
-     * simply does not handle (fallbacks).
-     */
     /** Per opcode (0-0x1ff): whether it is a callout, i.e. {@link #calloutReason} is not null. */
     private static final boolean[] CALLOUT = new boolean[0x200];
 
@@ -27,6 +22,11 @@ final class BtStats {
         return op < CALLOUT.length && CALLOUT[op];
     }
 
+    /**
+     * For instructions that are sensitive (they can take a VM exit or change privileged state), the
+     * exit reason (or state) they are a callout for; null for ordinary instructions the translator
+     * simply does not handle (fallbacks).
+     */
     static String calloutReason(int op) {
         return switch (op) {
             case 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0x6c, 0x6d, 0x6e, 0x6f -> "IO_INSTRUCTION";
