@@ -114,7 +114,7 @@ public final class KvmParavirt implements Vm.Paravirt {
     }
 
     @Override
-    public void wrmsr(int msr, long value) {
+    public boolean wrmsr(int msr, long value) {
         if (msr == MSR_WALL_CLOCK || msr == MSR_WALL_CLOCK_NEW) {
             wallClockMsr = value;
             writeWallClock(value & 0xffffffffL);
@@ -124,6 +124,7 @@ public final class KvmParavirt implements Vm.Paravirt {
                 writeSystemTime((value & 0xffffffffL) & ~1L);
             }
         }
+        return true; // any value: a bad address is ignored, as KVM does
     }
 
     /** struct pvclock_wall_clock { u32 version; u32 sec; u32 nsec; }: the wall time at virtual time 0. */

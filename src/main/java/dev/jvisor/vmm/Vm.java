@@ -34,7 +34,8 @@ public final class Vm implements ExitHandler {
     private final List<Timed> timed = new ArrayList<>();
     private InterruptController pic;
     private Paravirt paravirt;
-    private MsrDevice msrDevice;
+    /** Devices behind MSRs, asked in order before the CPU model: the para-virtual interface, the local APIC. */
+    private final List<MsrDevice> msrDevices = new ArrayList<>();
     private volatile Thread vcpuThread;
     private volatile StopReason stopReason;
     private volatile int exitStatus;
@@ -69,12 +70,16 @@ public final class Vm implements ExitHandler {
     }
 
     public void setParavirt(Paravirt pv) {
+        if (paravirt != null) {
+            msrDevices.remove(paravirt);
+        }
         this.paravirt = pv;
+        msrDevices.addFirst(pv);
     }
 
     /** A device behind MSRs (the local APIC): asked after the para-virtual interface, before the CPU model. */
     public void setMsrDevice(MsrDevice device) {
-        this.msrDevice = device;
+        msrDevices.add(device);
     }
 
     /** Called when the guest goes idle (HLT): the console flushes its output there. */
@@ -248,26 +253,23 @@ public final class Vm implements ExitHandler {
     }
 
     private long rdmsr(Vcpu v, int msr) {
-        if (paravirt != null && paravirt.handlesMsr(msr)) {
-            return paravirt.rdmsr(msr);
-        }
-        if (msrDevice != null && msrDevice.handlesMsr(msr)) {
-            return msrDevice.rdmsr(msr);
+        for (MsrDevice d : msrDevices) {
+            if (d.handlesMsr(msr)) {
+                return d.rdmsr(msr);
+            }
         }
         return CpuModel.rdmsr(v, msr);
     }
 
     private void wrmsr(Vcpu v, int msr, long value) {
-        if (paravirt != null && paravirt.handlesMsr(msr)) {
-            paravirt.wrmsr(msr, value);
-            return;
-        }
-        if (msrDevice != null && msrDevice.handlesMsr(msr)) {
-            if (!msrDevice.wrmsr(msr, value)) {
-                throw CpuFault.gp(0);
+        for (MsrDevice d : msrDevices) {
+            if (d.handlesMsr(msr)) {
+                if (!d.wrmsr(msr, value)) {
+                    throw CpuFault.gp(0);
+                }
+                runTimers(); // the write may have armed a timer (IA32_TSC_DEADLINE) or changed what is deliverable
+                return;
             }
-            runTimers(); // the write may have armed a timer (IA32_TSC_DEADLINE) or changed what is deliverable
-            return;
         }
         CpuModel.wrmsr(v, msr, value);
     }
@@ -367,11 +369,8 @@ public final class Vm implements ExitHandler {
     }
 
     /** Hook for the para-virtual interface (the --pv KVM interface lives in its own class). */
-    public interface Paravirt {
+    public interface Paravirt extends MsrDevice {
         int[] cpuid(int leaf, int subleaf);
-        boolean handlesMsr(int msr);
-        long rdmsr(int msr);
-        void wrmsr(int msr, long value);
         void hypercall(Vcpu v);
     }
 }
