@@ -94,6 +94,19 @@ final class BtRt {
         return c.eip != next || bt.smc ? 1 : 0;
     }
 
+    /**
+     * The flags of a shift or rotate the translator left pending ({@code BtTranslator.flagsDeadAfter}) when
+     * an instruction before the one that overwrites them faults: the record in the vCPU is as before the
+     * shift, p holds its group-2 operation, size and count, a its operand; as the interpreter leaves them.
+     */
+    static void pendingShift(Vcpu c, int p, int a) {
+        int f = Alu.shiftFlags(p & 7, a, (p >>> 8) & 31, (p >>> 4) & 7, Alu.arithFlags(c));
+        c.lfOp = Alu.OP_FLAGS;
+        c.lfA = f;
+        c.lfB = 0;
+        c.lfRes = 0;
+    }
+
     /** A fault in translated code, state already rolled back to the faulting instruction: as the interpreter's catch. */
     static void fault(Vcpu c, CpuFault f) {
         c.icount++;

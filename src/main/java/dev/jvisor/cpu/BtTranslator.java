@@ -63,7 +63,8 @@ final class BtTranslator {
 
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
-            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27;
+            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27,
+            PSHIFT = 28, PSHIFTA = 29;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
 
@@ -351,7 +352,7 @@ final class BtTranslator {
         }
         ic(-1);
         b.istore(FOP);
-        for (int s : new int[] {FA, FB, FRES, FMASK, LIN, E, V, T, T2, SMC, XEIP, XIDX}) {
+        for (int s : new int[] {FA, FB, FRES, FMASK, LIN, E, V, T, T2, SMC, XEIP, XIDX, PSHIFT, PSHIFTA}) {
             b.iconst_0().istore(s);
         }
         ic(startEip);
@@ -365,6 +366,8 @@ final class BtTranslator {
         b.labelBinding(tryStart);
         b.labelBinding(head);
         st = hasBackEdge() ? ST_DYN : ST_IN_C;
+        pendingClearAt = -1;
+        anyPendingShift = false;
         boolean reachable = true;
         for (int i = 0; i < n; i++) {
             if (labelSt[i] != Integer.MIN_VALUE) {
@@ -379,6 +382,10 @@ final class BtTranslator {
             b.labelBinding(labels[i]);
             if (!reachable) {
                 continue; // dead code after an unconditional exit (cannot happen: the trace ends there)
+            }
+            if (i == pendingClearAt) {
+                b.iconst_0().istore(PSHIFT); // the deferred shift's flags are overwritten now
+                pendingClearAt = -1;
             }
             reachable = insn(i, insns.get(i));
         }
@@ -431,6 +438,12 @@ final class BtTranslator {
         b.labelBinding(handler);
         b.astore(EXC);
         writeBack();
+        if (anyPendingShift) {
+            Label none = b.newLabel();
+            b.iload(PSHIFT).ifeq(none);
+            b.aload(C).iload(PSHIFT).iload(PSHIFTA).invokestatic(CD_RT, "pendingShift", MethodTypeDesc.of(CD_void, CD_VCPU, CD_int, CD_int));
+            b.labelBinding(none);
+        }
         b.aload(C).iload(REIP).putfield(CD_VCPU, "eip", CD_int);
         b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
         b.aload(C).aload(EXC).invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_void, CD_VCPU, CD_FAULT));
@@ -1438,6 +1451,7 @@ final class BtTranslator {
         int g = in.regField;
         boolean cl = op == 0xd2 || op == 0xd3;
         int imm = op >= 0xd0 ? 1 : in.imm & 31;
+        int dead;
         Emit count = () -> {
             if (cl) {
                 b.iload(R0 + Vcpu.ECX);
@@ -1464,8 +1478,16 @@ final class BtTranslator {
             count.run();
             ic(size);
             b.invokestatic(CD_ALU, "shift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int, CD_int, CD_int));
-        } else if (!cl && imm != 0 && in.mod == 3 && flagsDeadAfter(i)) {
-            // the flags it sets are overwritten before anything can see them: the value only, the record stays
+        } else if (!cl && imm != 0 && in.mod == 3 && (dead = flagsDeadAfter(i)) != FLAGS_LIVE) {
+            // the flags it sets are overwritten before anything can see them: the value only, the record stays;
+            // when an instruction up to the overwriting one can fault, the handler computes them from PSHIFT(A)
+            if (dead != FLAGS_DEAD) {
+                b.iload(T).istore(PSHIFTA);
+                ic(0x8000 | imm << 8 | size << 4 | g);
+                b.istore(PSHIFT);
+                pendingClearAt = dead + 1;
+                anyPendingShift = true;
+            }
             count.run();
             b.istore(T2);
             ic(g);
@@ -1511,44 +1533,60 @@ final class BtTranslator {
         }
     }
 
+    private static final int FLAGS_LIVE = -1, FLAGS_DEAD = 0;
+    /** Index of the instruction before which the deferred shift's PSHIFT is cleared (-1: none pending). */
+    private int pendingClearAt;
+    /** Whether this unit deferred a shift's flags past an instruction that can fault (its handler then looks at PSHIFT). */
+    private boolean anyPendingShift;
+
     /**
      * Whether the arithmetic flags as they are after instruction i are dead: on the straight line after it,
-     * within a few instructions, one that sets all six comes before anything that reads a flag, can
-     * fault (a fault handler sees EFLAGS), leaves the unit or is not known here. Only instructions
-     * without memory operands qualify, so nothing in between can observe the flags.
+     * within a few instructions, one that sets all six comes before anything that reads a flag, leaves the
+     * unit, stores to memory (a store to translated code leaves the unit) or is not known here. Returns
+     * FLAGS_LIVE, FLAGS_DEAD, or the index of the overwriting instruction when it or a load before it can
+     * fault: a fault handler sees EFLAGS, so the flags stay pending until then (PSHIFT).
      */
-    private boolean flagsDeadAfter(int i) {
+    private int flagsDeadAfter(int i) {
+        boolean mayFault = false;
         for (int k = i + 1; k < insns.size() && k <= i + 8; k++) {
             if (eips[k] != eips[k - 1] + insns.get(k - 1).length) {
-                return false; // the trace followed a jump
+                return FLAGS_LIVE; // the trace followed a jump
             }
             Insn x = insns.get(k);
-            int op = x.op;
-            if ((x.prefixes & Insn.P_LOCK) != 0) {
-                return false; // #UD
+            if (!supported(x)) {
+                return FLAGS_LIVE; // the interpreter would run it (or #UD for LOCK)
             }
-            boolean reg = x.hasModrm && x.mod == 3;
+            int op = x.op;
+            boolean mem = x.hasModrm && x.mod != 3;
+            boolean writesAll;
             if (op < 0x40 && (op & 7) < 6) {
                 int row = op >> 3; // ADD OR ADC SBB AND SUB XOR CMP
-                if (row == 2 || row == 3 || ((op & 7) < 4 && !reg)) {
-                    return false; // ADC/SBB read CF; a memory operand can fault
+                if (row == 2 || row == 3) {
+                    return FLAGS_LIVE; // ADC/SBB read CF
                 }
-                return true;
+                writesAll = true;
+            } else {
+                writesAll = (op >= 0x80 && op <= 0x83 && op != 0x82) && x.regField != 2 && x.regField != 3
+                        || op == 0x84 || op == 0x85 || op == 0xa8 || op == 0xa9; // group 1 but ADC/SBB, TEST
             }
-            if ((op == 0x80 || op == 0x81 || op == 0x83) && reg) {
-                return x.regField != 2 && x.regField != 3;
+            if (writesAll) {
+                // a memory operand may fault (before the flags are written); a store to translated code leaves
+                // the unit only after the instruction, with its flags
+                return mayFault || mem ? k : FLAGS_DEAD;
             }
-            if ((op == 0x84 || op == 0x85) && reg || op == 0xa8 || op == 0xa9) {
-                return true; // TEST
+            if ((op >= 0x88 && op <= 0x8b) && !mem // MOV between registers
+                    || op == 0x8d // LEA computes an address, accesses nothing
+                    || op >= 0xb0 && op <= 0xbf) { // MOV register, immediate
+                continue;
             }
-            boolean neutral = (op >= 0x88 && op <= 0x8b) && reg // MOV between registers
-                    || op == 0x8d && !reg // LEA computes an address, accesses nothing
-                    || op >= 0xb0 && op <= 0xbf; // MOV register, immediate
-            if (!neutral) {
-                return false;
+            if (op == 0x8a || op == 0x8b || op == 0x1b6 || op == 0x1b7 || op == 0x1be || op == 0x1bf
+                    || op == 0xa0 || op == 0xa1) {
+                mayFault = true; // loads: MOV, MOVZX, MOVSX, MOV from moffs
+                continue;
             }
+            return FLAGS_LIVE;
         }
-        return false;
+        return FLAGS_LIVE;
     }
 
     /** Pushes the six arithmetic flags as they are now (from the record in locals when it is there). */

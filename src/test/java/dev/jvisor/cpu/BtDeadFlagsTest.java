@@ -79,4 +79,39 @@ class BtDeadFlagsTest {
         assertEquals(0x1002, r[0].eip());
         assertEquals(CF, r[0].eflags() & CF);
     }
+
+    @Test
+    void rotateFlagsPastALoadAreOverwrittenWhenNothingFaults() {
+        TestCpu[] r = run(new byte[] {
+            (byte) 0xd1, (byte) 0xc0,       // rol eax, 1 (CF=1, OF=1)
+            (byte) 0x8b, 0x13,              // mov edx, [ebx]: a load that can fault, and does not
+            0x01, (byte) 0xcb,              // add ebx, ecx (0: ZF, CF; OF clear)
+            (byte) 0xf4,
+        }, -1, true);
+        assertEquals(ZF | CF, r[0].eflags() & (ZF | CF | SF | OF));
+    }
+
+    @Test
+    void aFaultAfterTheOverwritingInstructionSeesItsFlags() {
+        TestCpu[] r = run(new byte[] {
+            (byte) 0xd1, (byte) 0xc8,       // ror eax, 1 (CF=1, OF=0)
+            (byte) 0x8b, 0x13,              // mov edx, [ebx]
+            0x01, (byte) 0xdb,              // add ebx, ebx (10: CF, ZF, SF, OF clear)
+            (byte) 0x8b, 0x16,              // mov edx, [esi]: beyond the data segment limit
+            (byte) 0xf4,
+        }, 13, true);
+        assertEquals(0x1006, r[0].eip());
+        assertEquals(0, r[0].eflags() & (ZF | CF | SF | OF));
+    }
+
+    @Test
+    void aFaultingMemoryOperandOfTheOverwritingInstructionSeesTheRotatesFlags() {
+        TestCpu[] r = run(new byte[] {
+            (byte) 0xc1, (byte) 0xc0, 0x01, // rol eax, 1 (CF=1, OF=1)
+            0x39, 0x1e,                     // cmp [esi], ebx: beyond the data segment limit
+            (byte) 0xf4,
+        }, 13, true);
+        assertEquals(0x1003, r[0].eip());
+        assertEquals(CF | OF, r[0].eflags() & (CF | OF));
+    }
 }
