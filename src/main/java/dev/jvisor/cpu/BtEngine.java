@@ -130,7 +130,10 @@ final class BtEngine {
                     // target, a one-entry inline cache), valid while its page is still mapped there
                     BtBlock nb = b.succ[x];
                     if (nb == null || !nb.current(c)) {
-                        nb = lookup(c.eip, true);
+                        // a unit cut at its size limit leads to code as hot as itself: translated now, not after
+                        // another threshold's worth of runs (a 160-instruction loop body needed four times the
+                        // threshold to be translated whole, and boot's blake2s rounds stayed interpreted)
+                        nb = lookup(c.eip, true, b.kind[x] == BtBlock.CHAIN && b.op[x] == BtBlock.CONTINUES);
                         if (nb != null) {
                             b.succ[x] = nb;
                         }
@@ -170,8 +173,12 @@ final class BtEngine {
         return true;
     }
 
-    /** The valid block for eip (counting heat and translating when hot, if candidate), or null. */
     private BtBlock lookup(int eip, boolean candidate) {
+        return lookup(eip, candidate, false);
+    }
+
+    /** The valid block for eip (counting heat and translating when hot, or at once if hot is set, if candidate), or null. */
+    private BtBlock lookup(int eip, boolean candidate, boolean hot) {
         Vcpu c = this.c;
         if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1) {
             return null;
@@ -220,7 +227,7 @@ final class BtEngine {
             noUnitHere = true;
             return null; // not translatable here
         }
-        if (h + 1 < threshold) {
+        if (h + 1 < threshold && !hot) {
             p.heat[off] = (short) Math.min(h + 1, Short.MAX_VALUE);
             return null;
         }

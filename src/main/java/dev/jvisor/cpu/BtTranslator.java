@@ -99,9 +99,6 @@ final class BtTranslator {
     private int endOp;
     private boolean insnStores;
 
-    /** The result of a translation attempt, for the engine's statistics. */
-    int lastEndOp;
-
     /**
      * Translates the block at physical address pa (entered at eip). Returns null when its first
      * instruction is not translatable.
@@ -138,7 +135,6 @@ final class BtTranslator {
                     blk.target[i] = exits.get(i)[1];
                     blk.op[i] = exits.get(i)[2];
                 }
-                lastEndOp = endOp;
                 return blk;
             }
             max = insns.size() / 2;
@@ -394,7 +390,8 @@ final class BtTranslator {
             if (endOp >= 0 && endOp != 0x3ff) {
                 exitTo(eips[n], BtBlock.END, endOp);
             } else {
-                exitTo(eips[n], BtBlock.CHAIN, 0);
+                // straight on at the size limit or the page end (0x3ff: before an instruction no unit can start with)
+                exitTo(eips[n], BtBlock.CHAIN, endOp == -1 ? BtBlock.CONTINUES : 0);
             }
         }
         b.labelBinding(tryEnd);
