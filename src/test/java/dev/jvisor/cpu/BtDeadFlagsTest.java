@@ -40,6 +40,7 @@ class BtDeadFlagsTest {
         }
         assertEquals(r[1].eflags(), r[0].eflags(), "EFLAGS");
         assertEquals(r[1].eip(), r[0].eip(), "EIP");
+        assertEquals(r[1].vcpu().icount, r[0].vcpu().icount, "instructions retired");
         return r;
     }
 
