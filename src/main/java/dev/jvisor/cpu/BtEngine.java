@@ -11,9 +11,7 @@ import java.util.Locale;
  * SS.B, checked on entry) and kept per physical page. Translated code runs only in 32-bit code with
  * a flat CS (base 0, 4 GiB limit), TF clear and outside V86; everything else is interpreted.
  * A block start becomes hot in the interpreter (a counter per branch target and per instruction
- * after an untranslated one, which grows by the instructions interpreted from it) and is translated
- * on the vCPU thread at the threshold; a unit cut at its size limit has its continuation translated
- * when it first leads there. Blocks are
+ * after an untranslated one) and is translated on the vCPU thread at the threshold. Blocks are
  * chained: every direct or indirect exit caches the last successor it led to (filled in here),
  * used again while it is valid, its entry EIP matches and its page is still mapped there. A block
  * is entered only if the instruction budget to the next checkpoint (interrupts, preemption timer,
@@ -28,26 +26,18 @@ import java.util.Locale;
  */
 final class BtEngine {
     /**
-     * Instructions the interpreter runs from a block start (on the straight line from it to the next
-     * start) before the block is translated. Counted in executions of the start before session 10, where
-     * 16384 measured best (bench/boot_vs_qemu.py --accel bt, boot / WL1 / WL2 s: 64: 11.8 / 6.7 / 4.2;
-     * 512: 8.9 / 6.2 / 4.2; 2048: 6.9 / 6.4 / 3.8; 4096: 6.7 / 6.9 / 3.7; 16384: 5.8 / 5.9 / 3.5, and
-     * again in session 10 against 4096 and 1024): lukewarm code runs well enough interpreted, and each
-     * trace translated costs a C2 compile that competes with the guest on a 2-core host. Executions
-     * alone left long straight-line code (boot's unrolled blake2s rounds, 1,800 instructions from
-     * one start) interpreted for good. On the bench initrd (boot, WL1 64 MiB, WL2; --stats), instructions
-     * interpreted and blocks translated: 16384 executions: 257 M, 1027; 131072 instructions: 199 M, 949;
-     * 262144: 286 M, 659; 393216: 351 M, 534. 131072 has fewer of both than executions did (wall-time A/Bs
-     * were lost in this host's noise).
+     * Executions of a block start before it is translated (at most Short.MAX_VALUE: the counters are
+     * shorts). Measured with bench/boot_vs_qemu.py --accel bt (one run each, boot / WL1 / WL2 s):
+     * 64: 11.8 / 6.7 / 4.2; 512: 8.9 / 6.2 / 4.2; 2048: 6.9 / 6.4 / 3.8; 4096: 6.7 / 6.9 / 3.7;
+     * 16384: 5.8 / 5.9 / 3.5 and 6.1 / 6.7 / 3.9. Lukewarm code runs well enough interpreted; each
+     * trace translated costs a C2 compile that competes with the guest on a 2-core host.
      */
-    static final int DEFAULT_THRESHOLD = Integer.getInteger("jvisor.bt.threshold", 131072);
+    static final int DEFAULT_THRESHOLD = Math.min(Short.MAX_VALUE, Integer.getInteger("jvisor.bt.threshold", 16384));
     static final int MAX_BLOCKS = Integer.getInteger("jvisor.bt.maxBlocks", 32768);
 
     private final Vcpu c;
     private final BtTranslator translator;
     int threshold = DEFAULT_THRESHOLD;
-    /** Whether heat counts instructions run from a start (else executions of it: tests, see Vcpu.setBtThreshold). */
-    boolean heatByInstructions = true;
     private final Page[] pages;
     private int liveBlocks;
     /** Set when a store dropped translated code (read by the store slow paths of translated code). */
@@ -57,10 +47,6 @@ final class BtEngine {
     private int prevStart = -1;
     /** The icount at which enter() last took the checkpoint early for a unit's budget (once per boundary: progress). */
     private long budgetRefreshedAt = -1;
-    /** The start the interpreter last went on from (looked up, no block yet) and the icount then: its heat grows by what ran since. */
-    private Page heatPage;
-    private int heatOff;
-    private long heatIcount;
     /** Set by lookup when no unit can start at the address it was asked for (its first instruction is not translatable). */
     private boolean noUnitHere;
 
@@ -74,7 +60,7 @@ final class BtEngine {
     private static final class Page {
         final int ppn;
         final BtBlock[] blocks = new BtBlock[4096];
-        final int[] heat = new int[4096];
+        final short[] heat = new short[4096];
         final List<BtBlock> list = new ArrayList<>();
 
         Page(int ppn) {
@@ -97,13 +83,10 @@ final class BtEngine {
         int eip = c.eip;
         if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1 || (c.flags & (Vcpu.TF | Vcpu.VM)) != 0) {
             prevStart = -1;
-            creditHeat();
             return false;
         }
         boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || !translator.translatable(c.interp.in);
-        if (candidate) {
-            creditHeat();
-        } else {
+        if (!candidate) {
             // straight on from an interpreted instruction that a unit could have held: not a unit start of its
             // own (a unit there is entered the next time a branch or an untranslatable instruction leads to it;
             // looking on every interpreted instruction cost ~20% of the vCPU thread in a boot)
@@ -244,32 +227,11 @@ final class BtEngine {
             noUnitHere = true;
             return null; // not translatable here
         }
-        if (!hot) {
-            if (heatByInstructions) {
-                if (h < threshold) {
-                    heatPage = p; // creditHeat adds what the interpreter runs from here
-                    heatOff = off;
-                    heatIcount = c.icount;
-                    return null;
-                }
-            } else if (h + 1 < threshold) {
-                p.heat[off] = h + 1;
-                return null;
-            }
+        if (h + 1 < threshold && !hot) {
+            p.heat[off] = (short) Math.min(h + 1, Short.MAX_VALUE);
+            return null;
         }
         return translate(p, pa, eip);
-    }
-
-    /** Adds the instructions interpreted since the last start the interpreter went on from to that start's heat. */
-    private void creditHeat() {
-        Page p = heatPage;
-        if (p != null) {
-            heatPage = null;
-            int h = p.heat[heatOff];
-            if (h >= 0 && pages[p.ppn] == p) {
-                p.heat[heatOff] = (int) Math.min(h + c.icount - heatIcount, Integer.MAX_VALUE);
-            }
-        }
     }
 
     /** Blocks the translator failed on (a bug; they run on the interpreter instead). */

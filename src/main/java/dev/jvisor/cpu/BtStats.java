@@ -53,8 +53,7 @@ final class BtStats {
 
     static String format(BtEngine e, long icount) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%nbinary translator (--accel bt, threshold %d %s):%n", e.threshold,
-                e.heatByInstructions ? "instructions interpreted from a start" : "executions of a start"));
+        sb.append(String.format(Locale.ROOT, "%nbinary translator (--accel bt, threshold %d):%n", e.threshold));
         sb.append(String.format(Locale.ROOT, "  instructions in translated code: %d of %d (%s)%n", e.btInsns, icount,
                 BtEngine.pct(e.btInsns, icount)));
         sb.append(String.format(Locale.ROOT, "  blocks translated %d (untranslatable starts %d) in %.1f ms; block runs %d (%.1f insns/run)%n",

@@ -158,14 +158,10 @@ public final class Vcpu {
         }
     }
 
-    /**
-     * Executions of a block start before it is translated (bt engine; tests use 1). The default counts
-     * instructions run from a start instead; executions make a test's units the same whatever it runs.
-     */
+    /** Executions of a block start before it is translated (bt engine; tests use 1). */
     public void setBtThreshold(int threshold) {
         if (bt != null) {
             bt.threshold = Math.max(1, threshold);
-            bt.heatByInstructions = false;
         }
     }
 
