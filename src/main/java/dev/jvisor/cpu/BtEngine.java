@@ -47,8 +47,6 @@ final class BtEngine {
     private int prevStart = -1;
     /** The icount at which enter() last took the checkpoint early for a unit's budget (once per boundary: progress). */
     private long budgetRefreshedAt = -1;
-    /** Set by lookup when no unit can start at the address it was asked for (its first instruction is not translatable). */
-    private boolean noUnitHere;
 
     // statistics
     long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, smcExits, faults;
@@ -85,7 +83,11 @@ final class BtEngine {
             prevStart = -1;
             return false;
         }
-        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || !translator.translatable(c.interp.in);
+        // a unit may start after a branch, after an instruction no unit holds, and on a new page (units stay in
+        // theirs: an instruction that crosses into the next page cannot be in one, and a hot kallsyms loop with
+        // such a load left 13 of its 15 instructions interpreted when only branches made candidates)
+        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || ((eip ^ prevStart) & ~0xfff) != 0
+                || !translator.translatable(c.interp.in);
         if (!candidate) {
             // straight on from an interpreted instruction that a unit could have held: not a unit start of its
             // own (a unit there is entered the next time a branch or an untranslatable instruction leads to it;
@@ -93,13 +95,9 @@ final class BtEngine {
             prevStart = eip;
             return false;
         }
-        noUnitHere = false;
         BtBlock b = lookup(eip, true);
         if (b == null) {
-            // an instruction no unit can start with (one that crosses into the next page, say) makes the next
-            // one a candidate: otherwise the interpreter would run on to the next branch (a page-crossing load
-            // in a hot loop of the kernel's kallsyms search left 13 of its 15 instructions interpreted)
-            prevStart = noUnitHere ? -1 : eip;
+            prevStart = eip;
             return false;
         }
         if (c.checkpoint - c.icount < b.n) {
@@ -224,7 +222,6 @@ final class BtEngine {
         }
         int h = p.heat[off];
         if (h < 0) {
-            noUnitHere = true;
             return null; // not translatable here
         }
         if (h + 1 < threshold && !hot) {
@@ -262,7 +259,6 @@ final class BtEngine {
         if (b == null) {
             untranslatable++;
             p.heat[off] = -1;
-            noUnitHere = true;
             return null;
         }
         c.codePage(pa >>> 12); // writes to the page now take the slow path and invalidate

@@ -100,11 +100,8 @@ final class BtRt {
      * shift, p holds its group-2 operation, size and count, a its operand; as the interpreter leaves them.
      */
     static void pendingShift(Vcpu c, int p, int a) {
-        int f = Alu.shiftFlags(p & 7, a, (p >>> 8) & 31, (p >>> 4) & 7, Alu.arithFlags(c));
-        c.lfOp = Alu.OP_FLAGS;
-        c.lfA = f;
-        c.lfB = 0;
-        c.lfRes = 0;
+        // as Alu.shift commits them for the interpreter
+        Alu.setArith(c, Alu.shiftFlags(p & 7, a, (p >>> 8) & 31, (p >>> 4) & 7, c.getEflags()));
     }
 
     /** A fault in translated code, state already rolled back to the faulting instruction: as the interpreter's catch. */
