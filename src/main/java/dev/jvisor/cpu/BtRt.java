@@ -109,4 +109,37 @@ final class BtRt {
         c.icount++;
         c.raiseFault(f);
     }
+
+    // Native guest RAM at a host address the translator computed from a TLB hit and checked against RAM's
+    // size (BtTranslator.rawAddress); little-endian as the guest is, whatever the host.
+    private static final jdk.internal.misc.Unsafe UNSAFE = jdk.internal.misc.Unsafe.getUnsafe();
+
+    static int rd8(long a) {
+        return UNSAFE.getByte(null, a) & 0xff;
+    }
+
+    static int rd16(long a) {
+        return UNSAFE.getShortUnaligned(null, a, false) & 0xffff;
+    }
+
+    static int rd32(long a) {
+        return UNSAFE.getIntUnaligned(null, a, false);
+    }
+
+    static void st8(long a, int v) {
+        UNSAFE.putByte(null, a, (byte) v);
+    }
+
+    static void st16(long a, int v) {
+        UNSAFE.putShortUnaligned(null, a, (short) v, false);
+    }
+
+    static void st32(long a, int v) {
+        UNSAFE.putIntUnaligned(null, a, v, false);
+    }
+
+    /** A TLB entry that leads outside guest RAM (a bug): refused as {@code Vcpu.ram32} refuses it. */
+    static RuntimeException outsideRam(int pa) {
+        return new IndexOutOfBoundsException("guest-physical 0x" + Integer.toHexString(pa) + " outside guest RAM");
+    }
 }

@@ -56,6 +56,9 @@ final class BtTranslator {
     private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
     private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
+    private static final MethodTypeDesc MT_I_J = MethodTypeDesc.of(CD_int, CD_long);
+    private static final MethodTypeDesc MT_V_JI = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+    private static final ClassDesc CD_RTE = ClassDesc.of("java.lang.RuntimeException");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
     private static final ClassFile CF = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
@@ -64,7 +67,7 @@ final class BtTranslator {
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
             LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27,
-            PSHIFT = 28, PSHIFTA = 29;
+            PSHIFT = 28, PSHIFTA = 29, TR = 30, TW = 31;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
 
@@ -77,9 +80,14 @@ final class BtTranslator {
     private static final PageEnd PAGE_END = new PageEnd();
 
     private final Vcpu c;
+    /** Native guest RAM's host address (0: a heap segment, reached through the vCPU's accessors) and size. */
+    private final long ramAddress;
+    private final int ramSize;
 
     BtTranslator(Vcpu c) {
         this.c = c;
+        this.ramAddress = c.ramAddress();
+        this.ramSize = c.ramSize;
     }
 
     // ---- per-translation state ----
@@ -356,6 +364,7 @@ final class BtTranslator {
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
         b.aload(C).getfield(CD_VCPU, "flatMask", CD_int);
         b.istore(FLAT);
+        loadTlbTables();
         Label tryStart = b.newLabel();
         Label tryEnd = b.newLabel();
         Label handler = b.newLabel();
@@ -622,8 +631,14 @@ final class BtTranslator {
     private void load(int size) {
         Label slow = b.newLabel();
         Label done = b.newLabel();
-        tlbHit("tlbRead", size, slow);
-        b.invokevirtual(CD_VCPU, ram(size), MT_I_I);
+        tlbHit(TR, size, slow);
+        if (ramAddress != 0) {
+            rawAddress(size);
+            b.invokestatic(CD_RT, size == 4 ? "rd32" : size == 2 ? "rd16" : "rd8", MT_I_J);
+        } else {
+            ramIndex();
+            b.invokevirtual(CD_VCPU, ram(size), MT_I_I);
+        }
         b.goto_(done);
         b.labelBinding(slow);
         b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : size == 2 ? "readLin16" : "readLin8", MT_I_I);
@@ -635,12 +650,11 @@ final class BtTranslator {
     }
 
     /**
-     * The inline TLB hit test of a 1-, 2- or 4-byte access at LIN in the given TLB table: the entry goes
-     * to E; a miss, or an access crossing the page, jumps to slow; on a hit it pushes the vCPU and the
-     * physical address for the vCPU's RAM accessor.
+     * The inline TLB hit test of a 1-, 2- or 4-byte access at LIN in the TLB table in the given local
+     * (TR or TW): the entry goes to E; a miss, or an access crossing the page, jumps to slow.
      */
-    private void tlbHit(String table, int size, Label slow) {
-        b.aload(C).getfield(CD_VCPU, table, CD_INTS).iload(LIN);
+    private void tlbHit(int table, int size, Label slow) {
+        b.aload(table).iload(LIN);
         ic(12);
         b.iushr().iaload().istore(E);
         b.iload(E).ifeq(slow);
@@ -651,7 +665,38 @@ final class BtTranslator {
             ic(0x1000 - size);
             b.if_icmpgt(slow);
         }
-        ramIndex();
+    }
+
+    /** The vCPU's TLB tables for its CPL into TR and TW (the CPL cannot change inside a unit: far transfers end it). */
+    private void loadTlbTables() {
+        b.aload(C).getfield(CD_VCPU, "tlbRead", CD_INTS).astore(TR);
+        b.aload(C).getfield(CD_VCPU, "tlbWrite", CD_INTS).astore(TW);
+    }
+
+    /**
+     * Pushes the host address of the physical address of LIN in the TLB entry E, for native guest RAM:
+     * RAM's address and size are constants of the unit, and [pa, pa + size) is checked against the
+     * size as {@code Vcpu.ram32} does (an entry for anything but RAM is a bug; it must not reach host memory).
+     */
+    private void rawAddress(int size) {
+        b.iload(E);
+        ic(~0xfff);
+        b.iand().iload(LIN);
+        ic(0xfff);
+        b.iand().ior().istore(E);
+        Label outside = b.newLabel();
+        b.iload(E);
+        ic(Integer.MIN_VALUE);
+        b.ixor();
+        ic((ramSize - size) ^ Integer.MIN_VALUE);
+        b.if_icmpgt(outside); // unsigned pa > ramSize - size
+        stubs.add(() -> {
+            b.labelBinding(outside);
+            b.iload(E).invokestatic(CD_RT, "outsideRam", MethodTypeDesc.of(CD_RTE, CD_int)).athrow();
+        });
+        b.iload(E).i2l(); // pa <= ramSize - size < 2^31
+        b.loadConstant(ramAddress);
+        b.ladd();
     }
 
     /** Pushes the vCPU and the physical address of LIN in the TLB entry E (for its RAM accessors). */
@@ -668,8 +713,14 @@ final class BtTranslator {
         insnStores = true;
         Label slow = b.newLabel();
         Label done = b.newLabel();
-        tlbHit("tlbWrite", size, slow);
-        b.iload(V).invokevirtual(CD_VCPU, ram(size), MT_V_II);
+        tlbHit(TW, size, slow);
+        if (ramAddress != 0) {
+            rawAddress(size);
+            b.iload(V).invokestatic(CD_RT, size == 4 ? "st32" : size == 2 ? "st16" : "st8", MT_V_JI);
+        } else {
+            ramIndex();
+            b.iload(V).invokevirtual(CD_VCPU, ram(size), MT_V_II);
+        }
         b.goto_(done);
         b.labelBinding(slow);
         b.aload(C).iload(LIN).iload(V).invokestatic(CD_RT, size == 4 ? "wr32" : size == 2 ? "wr16" : "wr8", MT_WR);
@@ -1277,6 +1328,7 @@ final class BtTranslator {
             b.iaload().istore(R0 + r);
         }
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        loadTlbTables(); // (no instruction run here changes CPL, but the tables are cheap to reload)
         Label out = b.newLabel();
         b.iload(T).ifne(out);
         int x = addExit(BtBlock.HELPER, 0, in.op & 0x3ff);

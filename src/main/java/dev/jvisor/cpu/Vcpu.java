@@ -689,6 +689,11 @@ public final class Vcpu {
     }
 
     /** The raw accesses' guard: [pa, pa + width) inside guest RAM (pa unsigned), else the segment API's exception. */
+    /** The host address of native guest RAM, 0 for a heap segment (for the translator's inline accesses). */
+    long ramAddress() {
+        return ramAddress;
+    }
+
     private void checkRam(int pa, int width) {
         if (Integer.compareUnsigned(pa, ramSize - width) > 0) {
             throw new IndexOutOfBoundsException("guest-physical 0x" + Integer.toHexString(pa) + " outside guest RAM");

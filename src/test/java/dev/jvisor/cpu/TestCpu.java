@@ -1,5 +1,6 @@
 package dev.jvisor.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -18,7 +19,8 @@ public final class TestCpu {
 
     /** A test CPU on the given engine ("interp" or "bt"); for bt, blocks translate after btThreshold executions. */
     public TestCpu(int ramSize, String accel, int btThreshold) {
-        cpu = new Vcpu(MemorySegment.ofArray(new byte[ramSize]), ramSize, ramSize, this::onExit);
+        // native RAM, as the VMM gives it (the accessors and the translator use their raw paths for it)
+        cpu = new Vcpu(Arena.ofAuto().allocate(ramSize, 4096), ramSize, ramSize, this::onExit);
         cpu.setAccel(accel);
         cpu.setBtThreshold(btThreshold);
         cpu.controls.exceptionBitmap = -1;
