@@ -242,6 +242,12 @@ final class Alu {
         c.flags = (c.flags & ~Vcpu.ARITH) | (f & Vcpu.ARITH);
     }
 
+    /** SAHF: SF, ZF, AF, PF, CF from AH (ah in bits 0-7); OF and the rest unchanged. */
+    static void sahf(Vcpu c, int ah) {
+        int m = Vcpu.SF | Vcpu.ZF | Vcpu.AF | Vcpu.PF | Vcpu.CF;
+        c.flags = (c.getEflags() & ~m) | (ah & m);
+    }
+
     /** PF, ZF, SF of a result (helper for eager flag computation). */
     static int szp(int r, int size) {
         int m = mask(size);

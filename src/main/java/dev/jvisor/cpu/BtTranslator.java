@@ -58,6 +58,7 @@ final class BtTranslator {
     private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
     private static final MethodTypeDesc MT_I_J = MethodTypeDesc.of(CD_int, CD_long);
     private static final MethodTypeDesc MT_V_JI = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+    private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final ClassDesc CD_RTE = ClassDesc.of("java.lang.RuntimeException");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
@@ -293,7 +294,8 @@ final class BtTranslator {
             case 0xc2, 0xc3, 0xc9, 0xe8 -> os4 && c.stack32;
             case 0xe9, 0xeb -> os4;
             case 0xc6, 0xc7 -> in.regField == 0;
-            case 0xf6, 0xf7 -> in.regField <= 3;
+            case 0xf6, 0xf7, 0x9e, 0xfc, 0xfd, 0x1bc, 0x1bd -> true;
+            case 0x1a4, 0x1a5, 0x1ac, 0x1ad -> in.mod == 3;
             case 0xfe -> in.regField <= 1;
             case 0xff -> in.regField <= 1 || ((in.regField == 2 || in.regField == 4 || in.regField == 6) && os4 && c.stack32);
             default -> false;
@@ -1187,6 +1189,41 @@ final class BtTranslator {
             }
             jump(target, i);
             return false;
+        } else if ((op == 0xf6 || op == 0xf7) && in.regField >= 4) {
+            mulDiv(in, op == 0xf6 ? 1 : size);
+        } else if (op == 0xfc || op == 0xfd) { // CLD, STD: DF is not in the flags record
+            b.aload(C).aload(C).getfield(CD_VCPU, "flags", CD_int);
+            ic(~Vcpu.DF);
+            b.iand();
+            if (op == 0xfd) {
+                ic(Vcpu.DF);
+                b.ior();
+            }
+            b.putfield(CD_VCPU, "flags", CD_int);
+        } else if (op == 0x9e) { // SAHF
+            sync();
+            b.aload(C).iload(R0);
+            ic(8);
+            b.iushr().invokestatic(CD_ALU, "sahf", MethodTypeDesc.of(CD_void, CD_VCPU, CD_int));
+        } else if (op == 0x1bc || op == 0x1bd) {
+            bitScan(in, op == 0x1bc, size);
+        } else if (op == 0x1a4 || op == 0x1a5 || op == 0x1ac || op == 0x1ad) { // SHLD, SHRD with a register destination
+            ldReg(size, in.rm);
+            b.istore(T);
+            ldReg(size, in.regField);
+            b.istore(T2);
+            sync();
+            b.aload(C);
+            ic(op <= 0x1a5 ? 1 : 0);
+            b.iload(T).iload(T2);
+            if ((op & 1) == 0) {
+                ic(in.imm);
+            } else {
+                b.iload(R0 + 1);
+            }
+            ic(size);
+            b.invokestatic(CD_ALU, "doubleShift", MethodTypeDesc.of(CD_int, CD_VCPU, CD_boolean, CD_int, CD_int, CD_int, CD_int));
+            stReg(size, in.rm);
         } else if (op == 0xf6 || op == 0xf7) {
             int sz = op == 0xf6 ? 1 : size;
             if (in.mod == 3) {
@@ -1298,6 +1335,55 @@ final class BtTranslator {
         }
         tick(i, next);
         return true;
+    }
+
+    /**
+     * MUL, IMUL, DIV, IDIV with one operand (F6/F7 /4-/7): the source is read first (it may fault), then
+     * the interpreter's own MulDiv runs on EAX/EDX in the vCPU with the flags record there (DIV may raise
+     * #DE before it changes anything), and EAX/EDX come back into their locals.
+     */
+    private void mulDiv(Insn in, int size) {
+        loadE(in, size);
+        b.istore(T);
+        sync();
+        for (int r : new int[] {0, 2}) {
+            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+            ic(r);
+            b.iload(R0 + r).iastore();
+        }
+        b.aload(C).iload(T);
+        ic(size);
+        String m = switch (in.regField) {
+            case 4 -> "mul";
+            case 5 -> "imul1";
+            case 6 -> "div";
+            default -> "idiv";
+        };
+        b.invokestatic(CD_MULDIV, m, MethodTypeDesc.of(CD_void, CD_VCPU, CD_int, CD_int));
+        for (int r : new int[] {0, 2}) {
+            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+            ic(r);
+            b.iaload().istore(R0 + r);
+            written |= 1 << r;
+        }
+    }
+
+    /** BSF/BSR: ZF from the source (a logic record of it), the destination written only for a nonzero source (as P6 and QEMU). */
+    private void bitScan(Insn in, boolean forward, int size) {
+        loadE(in, size);
+        ic(mask(size));
+        b.iand().dup().istore(V).dup().istore(T).istore(T2);
+        Label zero = b.newLabel();
+        b.iload(V).ifeq(zero);
+        if (forward) {
+            b.iload(V).invokestatic(CD_INTEGER, "numberOfTrailingZeros", MethodTypeDesc.of(CD_int, CD_int));
+        } else {
+            ic(31);
+            b.iload(V).invokestatic(CD_INTEGER, "numberOfLeadingZeros", MethodTypeDesc.of(CD_int, CD_int)).isub();
+        }
+        stReg(size, in.regField);
+        b.labelBinding(zero);
+        setFlags(Alu.OP_LOGIC, size);
     }
 
     /**

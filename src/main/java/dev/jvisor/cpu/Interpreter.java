@@ -639,10 +639,7 @@ final class Interpreter implements Decoder.Fetcher {
             case 0x9b -> sys.fwait();
             case 0x9c -> sys.pushf();
             case 0x9d -> sys.popf();
-            case 0x9e -> { // SAHF
-                int f = c.getEflags();
-                c.flags = (f & ~(Vcpu.SF | Vcpu.ZF | Vcpu.AF | Vcpu.PF | CF)) | (c.reg8(4) & (Vcpu.SF | Vcpu.ZF | Vcpu.AF | Vcpu.PF | CF));
-            }
+            case 0x9e -> Alu.sahf(c, c.reg8(4));
             default -> c.setReg8(4, (c.getEflags() & 0xd5) | 2); // LAHF
         }
     }
