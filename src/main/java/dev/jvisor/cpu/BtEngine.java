@@ -55,14 +55,6 @@ final class BtEngine {
     /** Instructions run by the interpreter inside a unit (BtRt.interp), by opcode. */
     final long[] inlined = new long[0x400];
 
-    /** Blocks by entry EIP, direct-mapped (asked by indirect exits whose own cache missed; entries are checked on use). */
-    final BtBlock[] jump = new BtBlock[JUMP_SIZE];
-    private static final int JUMP_SIZE = 4096;
-
-    static int jumpHash(int eip) {
-        return (eip ^ (eip >>> 12)) & (JUMP_SIZE - 1);
-    }
-
     private static final class Page {
         final int ppn;
         final BtBlock[] blocks = new BtBlock[4096];
@@ -218,7 +210,6 @@ final class BtEngine {
         if (p != null) {
             BtBlock b = p.blocks[off];
             if (b != null && b.eip == eip && b.stack32 == c.stack32) {
-                jump[jumpHash(eip)] = b;
                 return b;
             }
         }
@@ -237,11 +228,7 @@ final class BtEngine {
             p.heat[off] = (short) Math.min(h + 1, Short.MAX_VALUE);
             return null;
         }
-        BtBlock b = translate(p, pa, eip);
-        if (b != null) {
-            jump[jumpHash(eip)] = b;
-        }
-        return b;
+        return translate(p, pa, eip);
     }
 
     /** Blocks the translator failed on (a bug; they run on the interpreter instead). */
@@ -313,7 +300,6 @@ final class BtEngine {
                 c.decoded.unpin(i);
             }
         }
-        java.util.Arrays.fill(jump, null);
         liveBlocks = 0;
         flushes++;
     }

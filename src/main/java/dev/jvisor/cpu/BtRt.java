@@ -26,28 +26,6 @@ final class BtRt {
         return nb;
     }
 
-    /**
-     * {@link #next} for an indirect exit (RET, JMP/CALL through a register or memory): when the exit's
-     * one-entry cache holds another target, the engine's jump cache by EIP is asked, as QEMU's translated
-     * code asks its jump cache, instead of returning to the dispatcher (WL1 had 15 M indirect exits reach
-     * the dispatcher, 14 M of them one-entry cache misses).
-     */
-    static BtBlock nextIndirect(Vcpu c, BtBlock b, int x) {
-        BtBlock nb = b.succ[x];
-        if (nb == null || !nb.current(c)) {
-            nb = c.bt.jump[BtEngine.jumpHash(c.eip)];
-            if (nb == null || nb.stack32 != c.stack32 || !nb.current(c)) {
-                return null;
-            }
-            b.succ[x] = nb;
-        }
-        if (c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN) {
-            return null;
-        }
-        c.btChain++;
-        return nb;
-    }
-
     static int cfAdd(int a, int b, int r, int m) {
         return (((a & b) | ((a | b) & ~r)) & m) != 0 ? 1 : 0;
     }

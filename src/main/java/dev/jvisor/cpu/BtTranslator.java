@@ -432,8 +432,7 @@ final class BtTranslator {
                 b.labelBinding(sc.target());
                 b.aload(C).aload(0);
                 ic(sc.caseValue());
-                boolean indirect = exits.get(sc.caseValue())[0] == BtBlock.INDIRECT;
-                b.invokestatic(CD_RT, indirect ? "nextIndirect" : "next", MethodTypeDesc.of(CD_BLOCK, CD_VCPU, CD_BLOCK, CD_int));
+                b.invokestatic(CD_RT, "next", MethodTypeDesc.of(CD_BLOCK, CD_VCPU, CD_BLOCK, CD_int));
                 b.dup().ifnull(none);
                 b.aload(C).invokevirtual(CD_BLOCK, "run", MethodTypeDesc.of(CD_int, CD_VCPU));
                 b.ireturn();
