@@ -79,20 +79,23 @@ final class BtEngine {
     boolean enter() {
         Vcpu c = this.c;
         int eip = c.eip;
-        if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1 || (c.flags & (Vcpu.TF | Vcpu.VM)) != 0) {
-            prevStart = -1;
-            return false;
-        }
         // a unit may start after a branch, after an instruction no unit holds, and on a new page (units stay in
         // theirs: an instruction that crosses into the next page cannot be in one, and a hot kallsyms loop with
-        // such a load left 13 of its 15 instructions interpreted when only branches made candidates)
-        boolean candidate = prevStart == -1 || eip != prevStart + c.interp.in.length || ((eip ^ prevStart) & ~0xfff) != 0
-                || !translator.translatable(c.interp.in);
-        if (!candidate) {
+        // such a load left 13 of its 15 instructions interpreted when only branches made candidates). This test
+        // runs before every interpreted instruction, so it comes first and the translator's verdict on the
+        // previous instruction is cached in it (the mode checks below only for candidates: code that becomes
+        // flat again gets there by a far transfer or an event, which are candidates or make the next one)
+        int ps = prevStart;
+        Insn prev = c.interp.in;
+        if (ps != -1 && eip == ps + prev.length && ((eip ^ ps) & ~0xfff) == 0 && unitCanHold(prev)) {
             // straight on from an interpreted instruction that a unit could have held: not a unit start of its
             // own (a unit there is entered the next time a branch or an untranslatable instruction leads to it;
             // looking on every interpreted instruction cost ~20% of the vCPU thread in a boot)
             prevStart = eip;
+            return false;
+        }
+        if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1 || (c.flags & (Vcpu.TF | Vcpu.VM)) != 0) {
+            prevStart = -1;
             return false;
         }
         BtBlock b = lookup(eip, true);
@@ -169,6 +172,16 @@ final class BtEngine {
         blockRuns += runs;
         prevStart = -1;
         return true;
+    }
+
+    /** Whether a unit can hold the instruction (translated, or run inline by the interpreter), cached in it. */
+    private boolean unitCanHold(Insn in) {
+        int u = in.unit;
+        if (u == 0) {
+            u = translator.translatable(in) ? 1 : 2;
+            in.unit = (byte) u;
+        }
+        return u == 1;
     }
 
     private BtBlock lookup(int eip, boolean candidate) {

@@ -117,6 +117,7 @@ public final class Decoder {
             flags = ONE[b];
         }
         in.op = op;
+        in.unit = 0;
         in.prefixes = pfx;
         in.segOverride = seg;
         boolean os32 = code32 ^ ((pfx & P_OPSIZE) != 0);

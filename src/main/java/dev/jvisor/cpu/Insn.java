@@ -26,6 +26,8 @@ public final class Insn {
     public boolean code32;
     /** Jcc: whether the interpreter took it the last time it ran it (the binary translator's trace follows that way). */
     boolean taken;
+    /** The binary translator's verdict, cached: 0 not asked yet, 1 a unit can hold it, 2 it ends a unit (BtEngine.enter). */
+    byte unit;
 
     public boolean isMemory() {
         return hasModrm && mod != 3;
