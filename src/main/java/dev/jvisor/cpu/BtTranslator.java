@@ -290,6 +290,7 @@ final class BtTranslator {
             case 0x8d -> mem;
             case 0x90 -> (in.prefixes & Insn.P_REP) == 0;
             case 0xa0, 0xa1, 0xa2, 0xa3 -> in.adSize == 4;
+            case 0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf -> in.adSize == 4 && !in.rep();
             case 0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3 -> true;
             case 0xc2, 0xc3, 0xc9, 0xe8 -> os4 && c.stack32;
             case 0xe9, 0xeb -> os4;
@@ -1128,6 +1129,8 @@ final class BtTranslator {
                 b.istore(V);
                 store(sz);
             }
+        } else if (op == 0xa4 || op == 0xa5 || op >= 0xaa && op <= 0xaf) {
+            stringOnce(in, op, (op & 1) == 0 ? 1 : size);
         } else if (op >= 0xb0 && op <= 0xbf) {
             ic(in.imm);
             if (op < 0xb8) {
@@ -1334,6 +1337,59 @@ final class BtTranslator {
         }
         tick(i, next);
         return true;
+    }
+
+    /**
+     * MOVS, STOS, LODS, SCAS without REP and with 32-bit addresses (SDM Vol. 2B): source DS:ESI (segment
+     * override allowed), destination ES:EDI; both accesses before ESI/EDI move by the size, down when DF is
+     * set (DF is in the vCPU's flags word, not in the record).
+     */
+    private void stringOnce(Insn in, int op, int size) {
+        boolean src = op == 0xa4 || op == 0xa5 || op == 0xac || op == 0xad;
+        boolean dst = op != 0xac && op != 0xad;
+        if (src) {
+            b.iload(R0 + 6);
+            lin(in.segOverride >= 0 ? in.segOverride : Segment.DS, size, false);
+            load(size);
+            if (op >= 0xac) {
+                stReg(size, 0); // LODS
+            } else {
+                b.istore(V);
+            }
+        }
+        if (op == 0xaa || op == 0xab) { // STOS
+            ldReg(size, 0);
+            b.istore(V);
+        }
+        if (dst) {
+            b.iload(R0 + 7);
+            lin(Segment.ES, size, op != 0xae && op != 0xaf);
+            if (op == 0xae || op == 0xaf) { // SCAS: compare the accumulator with ES:[EDI]
+                load(size);
+                b.istore(T2);
+                ldReg(size, 0);
+                b.istore(T);
+                aluCompute(7, size);
+                aluFlags(7, size);
+            } else {
+                store(size);
+            }
+        }
+        for (int r : src && dst ? new int[] {6, 7} : new int[] {src ? 6 : 7}) {
+            b.iload(R0 + r);
+            Label down = b.newLabel();
+            Label moved = b.newLabel();
+            b.aload(C).getfield(CD_VCPU, "flags", CD_int);
+            ic(Vcpu.DF);
+            b.iand().ifne(down);
+            ic(size);
+            b.goto_(moved);
+            b.labelBinding(down);
+            ic(-size);
+            b.labelBinding(moved);
+            b.iadd();
+            stReg(4, r);
+        }
     }
 
     /**
