@@ -89,6 +89,17 @@ final class Interpreter implements Decoder.Fetcher {
      */
     private Insn lookup(int eip) {
         Vcpu c = this.c;
+        if (c.code32 && (c.flatMask & (1 << Segment.CS)) != 0) {
+            // flat 32-bit code (base 0, 4 GiB limit, kept in flatMask by every segment load): the linear
+            // address is EIP and no instruction can pass the limit, so neither needs the segment arrays
+            if ((eip & ~0xfff) == hotLinPage) {
+                Insn cached = hotPage[eip & 0xfff];
+                if (cached != null && cached.code32) {
+                    return cached;
+                }
+            }
+            return lookupSlow(eip, eip, eip);
+        }
         int off = c.code32 ? eip : eip & 0xffff;
         int lin = c.segBase[Segment.CS] + off;
         if ((lin & ~0xfff) == hotLinPage) {
