@@ -110,36 +110,70 @@ final class BtRt {
         c.raiseFault(f);
     }
 
-    // Native guest RAM at a host address the translator computed from a TLB hit and checked against RAM's
-    // size (BtTranslator.rawAddress); little-endian as the guest is, whatever the host.
+    // Memory accesses of translated code with native guest RAM (BtTranslator.load/store): the TLB hit path,
+    // [pa, pa + size) checked against RAM's size (a TLB entry for anything but RAM would be a bug; it must not
+    // reach host memory), a raw little-endian access; the CPU's accessors on a miss or a page crossing (they
+    // fault as the interpreter does). ram and ramSize are constants of the calling unit.
     private static final jdk.internal.misc.Unsafe UNSAFE = jdk.internal.misc.Unsafe.getUnsafe();
 
-    static int rd8(long a) {
-        return UNSAFE.getByte(null, a) & 0xff;
+    static int ld8(Vcpu c, int[] tlb, int lin, long ram, int ramSize) {
+        int e = tlb[lin >>> 12];
+        if (e == 0) {
+            return c.readLin8(lin);
+        }
+        return UNSAFE.getByte(null, ram + pa(e, lin, 1, ramSize)) & 0xff;
     }
 
-    static int rd16(long a) {
-        return UNSAFE.getShortUnaligned(null, a, false) & 0xffff;
+    static int ld16(Vcpu c, int[] tlb, int lin, long ram, int ramSize) {
+        int e = tlb[lin >>> 12];
+        if (e == 0 || (lin & 0xfff) > 0xffe) {
+            return c.readLin16(lin);
+        }
+        return UNSAFE.getShortUnaligned(null, ram + pa(e, lin, 2, ramSize), false) & 0xffff;
     }
 
-    static int rd32(long a) {
-        return UNSAFE.getIntUnaligned(null, a, false);
+    static int ld32(Vcpu c, int[] tlb, int lin, long ram, int ramSize) {
+        int e = tlb[lin >>> 12];
+        if (e == 0 || (lin & 0xfff) > 0xffc) {
+            return c.readLin32(lin);
+        }
+        return UNSAFE.getIntUnaligned(null, ram + pa(e, lin, 4, ramSize), false);
     }
 
-    static void st8(long a, int v) {
-        UNSAFE.putByte(null, a, (byte) v);
+    /** Returns 1 when the store dropped translated code (only the slow path can: code pages have no write entries). */
+    static int sto8(Vcpu c, int[] tlb, int lin, int v, long ram, int ramSize) {
+        int e = tlb[lin >>> 12];
+        if (e == 0) {
+            return wr8(c, lin, v);
+        }
+        UNSAFE.putByte(null, ram + pa(e, lin, 1, ramSize), (byte) v);
+        return 0;
     }
 
-    static void st16(long a, int v) {
-        UNSAFE.putShortUnaligned(null, a, (short) v, false);
+    static int sto16(Vcpu c, int[] tlb, int lin, int v, long ram, int ramSize) {
+        int e = tlb[lin >>> 12];
+        if (e == 0 || (lin & 0xfff) > 0xffe) {
+            return wr16(c, lin, v);
+        }
+        UNSAFE.putShortUnaligned(null, ram + pa(e, lin, 2, ramSize), (short) v, false);
+        return 0;
     }
 
-    static void st32(long a, int v) {
-        UNSAFE.putIntUnaligned(null, a, v, false);
+    static int sto32(Vcpu c, int[] tlb, int lin, int v, long ram, int ramSize) {
+        int e = tlb[lin >>> 12];
+        if (e == 0 || (lin & 0xfff) > 0xffc) {
+            return wr32(c, lin, v);
+        }
+        UNSAFE.putIntUnaligned(null, ram + pa(e, lin, 4, ramSize), v, false);
+        return 0;
     }
 
-    /** A TLB entry that leads outside guest RAM (a bug): refused as {@code Vcpu.ram32} refuses it. */
-    static RuntimeException outsideRam(int pa) {
-        return new IndexOutOfBoundsException("guest-physical 0x" + Integer.toHexString(pa) + " outside guest RAM");
+    /** The physical address of lin in TLB entry e, checked to lie with its size bytes inside RAM; as a long offset. */
+    private static long pa(int e, int lin, int size, int ramSize) {
+        int pa = (e & ~0xfff) | (lin & 0xfff);
+        if (Integer.compareUnsigned(pa, ramSize - size) > 0) {
+            throw new IndexOutOfBoundsException("guest-physical 0x" + Integer.toHexString(pa) + " outside guest RAM");
+        }
+        return pa; // < ramSize <= 2^31 - 1
     }
 }

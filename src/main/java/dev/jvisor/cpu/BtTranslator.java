@@ -56,10 +56,9 @@ final class BtTranslator {
     private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
     private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
-    private static final MethodTypeDesc MT_I_J = MethodTypeDesc.of(CD_int, CD_long);
-    private static final MethodTypeDesc MT_V_JI = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+    private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_VCPU, CD_INTS, CD_int, CD_long, CD_int);
+    private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_int, CD_VCPU, CD_INTS, CD_int, CD_int, CD_long, CD_int);
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
-    private static final ClassDesc CD_RTE = ClassDesc.of("java.lang.RuntimeException");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
     private static final ClassFile CF = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
@@ -634,14 +633,18 @@ final class BtTranslator {
     private void load(int size) {
         Label slow = b.newLabel();
         Label done = b.newLabel();
-        tlbHit(TR, size, slow);
         if (ramAddress != 0) {
-            rawAddress(size);
-            b.invokestatic(CD_RT, size == 4 ? "rd32" : size == 2 ? "rd16" : "rd8", MT_I_J);
-        } else {
-            ramIndex();
-            b.invokevirtual(CD_VCPU, ram(size), MT_I_I);
+            // one call to a helper with the TLB hit path (HotSpot inlines it where the access is hot): less
+            // bytecode for the JVM's interpreter and C1, which run a new unit for its first thousands of runs
+            b.aload(C).aload(TR).iload(LIN);
+            b.loadConstant(ramAddress);
+            ic(ramSize);
+            b.invokestatic(CD_RT, size == 4 ? "ld32" : size == 2 ? "ld16" : "ld8", MT_LD);
+            return;
         }
+        tlbHit(TR, size, slow);
+        ramIndex();
+        b.invokevirtual(CD_VCPU, ram(size), MT_I_I);
         b.goto_(done);
         b.labelBinding(slow);
         b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : size == 2 ? "readLin16" : "readLin8", MT_I_I);
@@ -676,31 +679,6 @@ final class BtTranslator {
         b.aload(C).getfield(CD_VCPU, "tlbWrite", CD_INTS).astore(TW);
     }
 
-    /**
-     * Pushes the host address of the physical address of LIN in the TLB entry E, for native guest RAM:
-     * RAM's address and size are constants of the unit, and [pa, pa + size) is checked against the
-     * size as {@code Vcpu.ram32} does (an entry for anything but RAM is a bug; it must not reach host memory).
-     */
-    private void rawAddress(int size) {
-        b.iload(E);
-        ic(~0xfff);
-        b.iand().iload(LIN);
-        ic(0xfff);
-        b.iand().ior().istore(E);
-        Label outside = b.newLabel();
-        b.iload(E);
-        ic(Integer.MIN_VALUE);
-        b.ixor();
-        ic((ramSize - size) ^ Integer.MIN_VALUE);
-        b.if_icmpgt(outside); // unsigned pa > ramSize - size
-        stubs.add(() -> {
-            b.labelBinding(outside);
-            b.iload(E).invokestatic(CD_RT, "outsideRam", MethodTypeDesc.of(CD_RTE, CD_int)).athrow();
-        });
-        b.iload(E).i2l(); // pa <= ramSize - size < 2^31
-        b.loadConstant(ramAddress);
-        b.ladd();
-    }
 
     /** Pushes the vCPU and the physical address of LIN in the TLB entry E (for its RAM accessors). */
     private void ramIndex() {
@@ -716,14 +694,17 @@ final class BtTranslator {
         insnStores = true;
         Label slow = b.newLabel();
         Label done = b.newLabel();
-        tlbHit(TW, size, slow);
         if (ramAddress != 0) {
-            rawAddress(size);
-            b.iload(V).invokestatic(CD_RT, size == 4 ? "st32" : size == 2 ? "st16" : "st8", MT_V_JI);
-        } else {
-            ramIndex();
-            b.iload(V).invokevirtual(CD_VCPU, ram(size), MT_V_II);
+            b.aload(C).aload(TW).iload(LIN).iload(V);
+            b.loadConstant(ramAddress);
+            ic(ramSize);
+            b.invokestatic(CD_RT, size == 4 ? "sto32" : size == 2 ? "sto16" : "sto8", MT_ST);
+            b.iload(SMC).ior().istore(SMC);
+            return;
         }
+        tlbHit(TW, size, slow);
+        ramIndex();
+        b.iload(V).invokevirtual(CD_VCPU, ram(size), MT_V_II);
         b.goto_(done);
         b.labelBinding(slow);
         b.aload(C).iload(LIN).iload(V).invokestatic(CD_RT, size == 4 ? "wr32" : size == 2 ? "wr16" : "wr8", MT_WR);
