@@ -629,10 +629,8 @@ final class BtTranslator {
         return size == 4 ? 0x80000000 : size == 2 ? 0x8000 : 0x80;
     }
 
-    /** Pushes the value at LIN (zero-extended): TLB hit path inline, the CPU's accessor otherwise. */
+    /** Pushes the value at LIN (zero-extended): BtRt.ld* for native RAM; for a heap segment the TLB hit path inline, the CPU's accessor otherwise. */
     private void load(int size) {
-        Label slow = b.newLabel();
-        Label done = b.newLabel();
         if (ramAddress != 0) {
             // one call to a helper with the TLB hit path (HotSpot inlines it where the access is hot): less
             // bytecode for the JVM's interpreter and C1, which run a new unit for its first thousands of runs
@@ -642,6 +640,8 @@ final class BtTranslator {
             b.invokestatic(CD_RT, size == 4 ? "ld32" : size == 2 ? "ld16" : "ld8", MT_LD);
             return;
         }
+        Label slow = b.newLabel();
+        Label done = b.newLabel();
         tlbHit(TR, size, slow);
         ramIndex();
         b.invokevirtual(CD_VCPU, ram(size), MT_I_I);
@@ -679,7 +679,6 @@ final class BtTranslator {
         b.aload(C).getfield(CD_VCPU, "tlbWrite", CD_INTS).astore(TW);
     }
 
-
     /** Pushes the vCPU and the physical address of LIN in the TLB entry E (for its RAM accessors). */
     private void ramIndex() {
         b.aload(C).iload(E);
@@ -689,11 +688,9 @@ final class BtTranslator {
         b.iand().ior();
     }
 
-    /** Stores V at LIN: TLB hit path inline; the slow path notes self-modifying code in SMC. */
+    /** Stores V at LIN (BtRt.sto* for native RAM, else the TLB hit path inline); the slow path notes self-modifying code in SMC. */
     private void store(int size) {
         insnStores = true;
-        Label slow = b.newLabel();
-        Label done = b.newLabel();
         if (ramAddress != 0) {
             b.aload(C).aload(TW).iload(LIN).iload(V);
             b.loadConstant(ramAddress);
@@ -702,6 +699,8 @@ final class BtTranslator {
             b.iload(SMC).ior().istore(SMC);
             return;
         }
+        Label slow = b.newLabel();
+        Label done = b.newLabel();
         tlbHit(TW, size, slow);
         ramIndex();
         b.iload(V).invokevirtual(CD_VCPU, ram(size), MT_V_II);

@@ -688,12 +688,12 @@ public final class Vcpu {
         ram.set(LE32, pa, v);
     }
 
-    /** The raw accesses' guard: [pa, pa + width) inside guest RAM (pa unsigned), else the segment API's exception. */
     /** The host address of native guest RAM, 0 for a heap segment (for the translator's inline accesses). */
     long ramAddress() {
         return ramAddress;
     }
 
+    /** The raw accesses' guard: [pa, pa + width) inside guest RAM (pa unsigned), else the segment API's exception. */
     private void checkRam(int pa, int width) {
         if (Integer.compareUnsigned(pa, ramSize - width) > 0) {
             throw new IndexOutOfBoundsException("guest-physical 0x" + Integer.toHexString(pa) + " outside guest RAM");
