@@ -352,9 +352,7 @@ final class BtTranslator {
         head = b.newLabel();
         // prologue: registers and an empty flags record (FOP -1: the record is in the Vcpu)
         for (int r = 0; r < 8; r++) {
-            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
-            ic(r);
-            b.iaload().istore(R0 + r);
+            regFromVcpu(r);
         }
         ic(-1);
         b.istore(FOP);
@@ -485,9 +483,7 @@ final class BtTranslator {
     private void writeBack() {
         for (int r = 0; r < 8; r++) {
             if ((written & (1 << r)) != 0) {
-                b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
-                ic(r);
-                b.iload(R0 + r).iastore();
+                regToVcpu(r);
             }
         }
         Label skip = b.newLabel();
@@ -671,6 +667,20 @@ final class BtTranslator {
             ic(0x1000 - size);
             b.if_icmpgt(slow);
         }
+    }
+
+    /** The vCPU's copy of guest register r from its local. */
+    private void regToVcpu(int r) {
+        b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+        ic(r);
+        b.iload(R0 + r).iastore();
+    }
+
+    /** Guest register r's local from the vCPU. */
+    private void regFromVcpu(int r) {
+        b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
+        ic(r);
+        b.iaload().istore(R0 + r);
     }
 
     /** The vCPU's TLB tables for its CPL into TR and TW (the CPL cannot change inside a unit: far transfers end it). */
@@ -1355,19 +1365,20 @@ final class BtTranslator {
                 store(size);
             }
         }
+        // the step (T is free again: SCAS's flags record has its operands)
+        Label down = b.newLabel();
+        Label step = b.newLabel();
+        b.aload(C).getfield(CD_VCPU, "flags", CD_int);
+        ic(Vcpu.DF);
+        b.iand().ifne(down);
+        ic(size);
+        b.goto_(step);
+        b.labelBinding(down);
+        ic(-size);
+        b.labelBinding(step);
+        b.istore(T);
         for (int r : src && dst ? new int[] {6, 7} : new int[] {src ? 6 : 7}) {
-            b.iload(R0 + r);
-            Label down = b.newLabel();
-            Label moved = b.newLabel();
-            b.aload(C).getfield(CD_VCPU, "flags", CD_int);
-            ic(Vcpu.DF);
-            b.iand().ifne(down);
-            ic(size);
-            b.goto_(moved);
-            b.labelBinding(down);
-            ic(-size);
-            b.labelBinding(moved);
-            b.iadd();
+            b.iload(R0 + r).iload(T).iadd();
             stReg(4, r);
         }
     }
@@ -1382,9 +1393,7 @@ final class BtTranslator {
         b.istore(T);
         sync();
         for (int r : new int[] {0, 2}) {
-            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
-            ic(r);
-            b.iload(R0 + r).iastore();
+            regToVcpu(r);
         }
         b.aload(C).iload(T);
         ic(size);
@@ -1396,9 +1405,7 @@ final class BtTranslator {
         };
         b.invokestatic(CD_MULDIV, m, MethodTypeDesc.of(CD_void, CD_VCPU, CD_int, CD_int));
         for (int r : new int[] {0, 2}) {
-            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
-            ic(r);
-            b.iaload().istore(R0 + r);
+            regFromVcpu(r);
             written |= 1 << r;
         }
     }
@@ -1431,9 +1438,7 @@ final class BtTranslator {
     private void interpInline(Insn in, int i) {
         sync();
         for (int r = 0; r < 8; r++) {
-            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
-            ic(r);
-            b.iload(R0 + r).iastore();
+            regToVcpu(r);
         }
         b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
         b.aload(C);
@@ -1445,9 +1450,7 @@ final class BtTranslator {
         b.invokestatic(CD_RT, "interp", MethodTypeDesc.of(CD_int, CD_VCPU, CD_INSN, CD_int));
         b.istore(T);
         for (int r = 0; r < 8; r++) {
-            b.aload(C).getfield(CD_VCPU, "reg", CD_INTS);
-            ic(r);
-            b.iaload().istore(R0 + r);
+            regFromVcpu(r);
         }
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
         loadTlbTables(); // (no instruction run here changes CPL, but the tables are cheap to reload)
