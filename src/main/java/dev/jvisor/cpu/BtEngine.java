@@ -49,7 +49,7 @@ final class BtEngine {
     private long budgetRefreshedAt = -1;
 
     // statistics
-    long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, smcExits, faults;
+    long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, smcExits, faults, misses;
     final long[] fallbacks = new long[0x400];
     final long[] callouts = new long[0x400];
     /** Instructions run by the interpreter inside a unit (BtRt.interp), by opcode. */
@@ -76,6 +76,9 @@ final class BtEngine {
      * Runs translated code at the current EIP if there is (or now should be) some. Returns false
      * when the interpreter should execute the next instruction.
      */
+    /** The instruction count at the last MISS exit (-1: none pending): the interpreter runs that instruction first. */
+    private long missedAt = -1;
+
     boolean enter() {
         Vcpu c = this.c;
         int eip = c.eip;
@@ -96,6 +99,12 @@ final class BtEngine {
         }
         if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1 || (c.flags & (Vcpu.TF | Vcpu.VM)) != 0) {
             prevStart = -1;
+            return false;
+        }
+        if (c.icount == missedAt) {
+            // a unit just left this instruction to the interpreter (BtRt.MISS): it runs before any unit again
+            missedAt = -1;
+            prevStart = eip;
             return false;
         }
         BtBlock b = lookup(eip, true);
@@ -157,6 +166,11 @@ final class BtEngine {
                 }
                 case BtBlock.SMC -> {
                     smcExits++;
+                    b = null;
+                }
+                case BtBlock.MISS -> {
+                    misses++;
+                    missedAt = c.icount;
                     b = null;
                 }
                 default -> {

@@ -104,68 +104,77 @@ final class BtRt {
         Alu.setArith(c, Alu.shiftFlags(p & 7, a, (p >>> 8) & 31, (p >>> 4) & 7, c.getEflags()));
     }
 
-    /** A fault in translated code, state already rolled back to the faulting instruction: as the interpreter's catch. */
-    static void fault(Vcpu c, CpuFault f) {
+    /**
+     * A fault in translated code, state already rolled back to the faulting instruction: as the interpreter's
+     * catch; returns the unit's exit x (FAULT), or x + 1 (MISS) for {@link #MISS}, where nothing is delivered.
+     */
+    static int fault(Vcpu c, CpuFault f, int x) {
+        if (f == MISS) {
+            return x + 1;
+        }
         c.icount++;
         c.raiseFault(f);
+        return x;
     }
 
-    // Memory accesses of translated code with native guest RAM (BtTranslator.load/store): the TLB hit path,
+    // Memory accesses of translated code with native guest RAM (BtTranslator.load/store/probe): the TLB hit path,
     // [pa, pa + size) checked against RAM's size (a TLB entry for anything but RAM would be a bug; it must not
-    // reach host memory), a raw little-endian access; the CPU's accessors on a miss or a page crossing (they
-    // fault as the interpreter does). ram and ramSize are constants of the calling unit.
+    // reach host memory), a raw little-endian access. A miss or an access crossing its page throws MISS: the
+    // unit rolls back to the instruction's start, as for a fault, and leaves it to the interpreter, which fills
+    // the TLB, faults, reaches MMIO or notes self-modifying code (code pages have no write entries). So the hit
+    // path is all a unit's compiled code holds: no call that can clobber the registers, no self-modifying-code
+    // test after each store. ram and ramSize are constants of the calling unit.
     private static final jdk.internal.misc.Unsafe UNSAFE = jdk.internal.misc.Unsafe.getUnsafe();
 
-    static int ld8(Vcpu c, int[] tlb, int lin, long ram, int ramSize) {
+    /** Not an exception of the architecture: "the interpreter runs this instruction" (see above); never delivered. */
+    static final CpuFault MISS = CpuFault.of(-1);
+
+    static int ld8(int[] tlb, int lin, long ram, int ramSize) {
         int e = tlb[lin >>> 12];
         if (e == 0) {
-            return c.readLin8(lin);
+            throw MISS;
         }
         return UNSAFE.getByte(null, ram + pa(e, lin, 1, ramSize)) & 0xff;
     }
 
-    static int ld16(Vcpu c, int[] tlb, int lin, long ram, int ramSize) {
+    static int ld16(int[] tlb, int lin, long ram, int ramSize) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffe) {
-            return c.readLin16(lin);
+            throw MISS;
         }
         return UNSAFE.getShortUnaligned(null, ram + pa(e, lin, 2, ramSize), false) & 0xffff;
     }
 
-    static int ld32(Vcpu c, int[] tlb, int lin, long ram, int ramSize) {
+    static int ld32(int[] tlb, int lin, long ram, int ramSize) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffc) {
-            return c.readLin32(lin);
+            throw MISS;
         }
         return UNSAFE.getIntUnaligned(null, ram + pa(e, lin, 4, ramSize), false);
     }
 
-    /** Returns 1 when the store dropped translated code (only the slow path can: code pages have no write entries). */
-    static int sto8(Vcpu c, int[] tlb, int lin, int v, long ram, int ramSize) {
+    static void sto8(int[] tlb, int lin, int v, long ram, int ramSize) {
         int e = tlb[lin >>> 12];
         if (e == 0) {
-            return wr8(c, lin, v);
+            throw MISS;
         }
         UNSAFE.putByte(null, ram + pa(e, lin, 1, ramSize), (byte) v);
-        return 0;
     }
 
-    static int sto16(Vcpu c, int[] tlb, int lin, int v, long ram, int ramSize) {
+    static void sto16(int[] tlb, int lin, int v, long ram, int ramSize) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffe) {
-            return wr16(c, lin, v);
+            throw MISS;
         }
         UNSAFE.putShortUnaligned(null, ram + pa(e, lin, 2, ramSize), (short) v, false);
-        return 0;
     }
 
-    static int sto32(Vcpu c, int[] tlb, int lin, int v, long ram, int ramSize) {
+    static void sto32(int[] tlb, int lin, int v, long ram, int ramSize) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffc) {
-            return wr32(c, lin, v);
+            throw MISS;
         }
         UNSAFE.putIntUnaligned(null, ram + pa(e, lin, 4, ramSize), v, false);
-        return 0;
     }
 
     /** The physical address of lin in TLB entry e, checked to lie with its size bytes inside RAM; as a long offset. */

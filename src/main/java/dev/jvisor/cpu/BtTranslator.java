@@ -34,7 +34,8 @@ import java.util.List;
  * (operation, operands, result, size) in JVM locals and writes them back at a shared exit. The
  * static flag state is tracked while emitting, so CMP/TEST/SUB/DEC followed by Jcc/SETcc/CMOVcc
  * become direct JVM compares, and flag records overwritten in the block are dead stores for C2.
- * Memory accesses inline the TLB hit path; the slow path calls the CPU. Every instruction commits
+ * Memory accesses inline the TLB hit path; a miss leaves the unit at the instruction (BtRt.MISS, as a fault
+ * that the interpreter then takes over). Every instruction commits
  * its register and flag effects after its last access that can fault, so a {@link CpuFault} caught
  * by the method's handler finds the locals exactly as of the faulting instruction's start: the
  * handler writes them back, sets EIP and icount as the interpreter would, and delivers the fault.
@@ -56,8 +57,8 @@ final class BtTranslator {
     private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
     private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
-    private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_VCPU, CD_INTS, CD_int, CD_long, CD_int);
-    private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_int, CD_VCPU, CD_INTS, CD_int, CD_int, CD_long, CD_int);
+    private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_INTS, CD_int, CD_long, CD_int);
+    private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_void, CD_INTS, CD_int, CD_int, CD_long, CD_int);
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
@@ -452,9 +453,11 @@ final class BtTranslator {
         }
         b.aload(C).iload(REIP).putfield(CD_VCPU, "eip", CD_int);
         b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
-        b.aload(C).aload(EXC).invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_void, CD_VCPU, CD_FAULT));
         b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
+        b.aload(C).aload(EXC);
         ic(addExit(BtBlock.FAULT, 0, 0));
+        addExit(BtBlock.MISS, 0, 0);
+        b.invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_int, CD_VCPU, CD_FAULT, CD_int));
         b.ireturn();
         b.exceptionCatch(tryStart, tryEnd, handler, CD_FAULT);
     }
@@ -630,7 +633,7 @@ final class BtTranslator {
         if (ramAddress != 0) {
             // one call to a helper with the TLB hit path (HotSpot inlines it where the access is hot): less
             // bytecode for the JVM's interpreter and C1, which run a new unit for its first thousands of runs
-            b.aload(C).aload(TR).iload(LIN);
+            b.aload(TR).iload(LIN);
             b.loadConstant(ramAddress);
             ic(ramSize);
             b.invokestatic(CD_RT, size == 4 ? "ld32" : size == 2 ? "ld16" : "ld8", MT_LD);
@@ -698,17 +701,19 @@ final class BtTranslator {
         b.iand().ior();
     }
 
-    /** Stores V at LIN (BtRt.sto* for native RAM, else the TLB hit path inline); the slow path notes self-modifying code in SMC. */
+    /**
+     * Stores V at LIN: BtRt.sto* for native RAM (a miss leaves the unit before the store, so it never writes
+     * code), else the TLB hit path inline, whose slow path notes self-modifying code in SMC.
+     */
     private void store(int size) {
-        insnStores = true;
         if (ramAddress != 0) {
-            b.aload(C).aload(TW).iload(LIN).iload(V);
+            b.aload(TW).iload(LIN).iload(V);
             b.loadConstant(ramAddress);
             ic(ramSize);
             b.invokestatic(CD_RT, size == 4 ? "sto32" : size == 2 ? "sto16" : "sto8", MT_ST);
-            b.iload(SMC).ior().istore(SMC);
             return;
         }
+        insnStores = true;
         Label slow = b.newLabel();
         Label done = b.newLabel();
         tlbHit(TW, size, slow);
@@ -721,7 +726,14 @@ final class BtTranslator {
         b.labelBinding(done);
     }
 
+    /**
+     * Faults now unless the read-modify-write's destination is writable (a write fault, not the read's). With
+     * native RAM nothing: the store's miss rolls the whole instruction back to the interpreter.
+     */
     private void probe(int size) {
+        if (ramAddress != 0) {
+            return;
+        }
         b.aload(C).iload(LIN);
         ic(size);
         b.invokestatic(CD_RT, "probeWrite", MethodTypeDesc.of(CD_void, CD_VCPU, CD_int, CD_int));

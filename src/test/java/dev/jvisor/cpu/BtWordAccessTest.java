@@ -7,18 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * 16-bit loads and stores in translated code (inline TLB hit path, a slow path for an access that
- * crosses a page, stores into the unit's own page as self-modifying code) agree with the interpreter.
+ * 16-bit loads and stores in translated code (the TLB hit path; an access that crosses a page leaves the
+ * unit for the interpreter at that instruction; stores into the unit's own page as self-modifying code)
+ * agree with the interpreter.
  */
 class BtWordAccessTest {
     private static final byte[] CODE = {
-        0x66, (byte) 0x8b, 0x03,                 // 1000: mov ax, [ebx]        (ebx = 0x2fff: crosses a page)
-        0x66, (byte) 0x89, 0x06,                 // 1003: mov [esi], ax        (esi = 0x3fff: crosses a page)
-        0x66, (byte) 0x89, 0x43, 0x10,           // 1006: mov [ebx+0x10], ax   (inside a page)
-        0x66, (byte) 0xc7, 0x05, 0x15, 0x10, 0x00, 0x00, 0x34, 0x12, // 100a: mov word [0x1015], 0x1234
-        0x66, (byte) 0xb9, 0x00, 0x00,           // 1013: mov cx, 0 (its immediate was just overwritten)
-        0x66, (byte) 0x8b, 0x53, 0x10,           // 1017: mov dx, [ebx+0x10]
-        (byte) 0xf4,                             // 101b: hlt
+        (byte) 0xbf, 0x07, 0x00, 0x00, 0x00,     // 1000: mov edi, 7            (translated; the unit starts here)
+        0x66, (byte) 0x8b, 0x03,                 // 1005: mov ax, [ebx]        (ebx = 0x2fff: crosses a page)
+        0x66, (byte) 0x89, 0x06,                 // 1008: mov [esi], ax        (esi = 0x3fff: crosses a page)
+        0x66, (byte) 0x89, 0x43, 0x10,           // 100b: mov [ebx+0x10], ax   (inside a page)
+        0x66, (byte) 0xc7, 0x05, 0x1a, 0x10, 0x00, 0x00, 0x34, 0x12, // 100f: mov word [0x101a], 0x1234
+        0x66, (byte) 0xb9, 0x00, 0x00,           // 1018: mov cx, 0 (its immediate was just overwritten)
+        0x66, (byte) 0x8b, 0x53, 0x10,           // 101c: mov dx, [ebx+0x10]
+        (byte) 0xf4,                             // 1020: hlt
     };
 
     private static TestCpu run(String accel) {
@@ -39,6 +41,7 @@ class BtWordAccessTest {
         TestCpu bt = run("bt");
         TestCpu in = run("interp");
         assertTrue(bt.translatedInstructions() > 0, "the snippet ran translated");
+        assertEquals(1, bt.vcpu().bt.misses, "the page-crossing load left the unit once");
         assertEquals(0xaaaa3322, bt.reg(Vcpu.EAX));
         assertEquals(0xcccc1234, bt.reg(Vcpu.ECX), "the store into the unit's own page is seen by the next instruction");
         assertEquals(0xdddd3322, bt.reg(Vcpu.EDX));
