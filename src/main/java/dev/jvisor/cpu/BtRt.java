@@ -26,6 +26,22 @@ final class BtRt {
         return nb;
     }
 
+    /**
+     * {@link #next} for a direct exit to the unit's own page: its cached successor starts at the static
+     * target and was found under the mapping the running unit was entered with, so it is on this unit's
+     * physical page. That mapping still holds: flushes and INVLPG are callouts, which end units; a fill
+     * in an inline fallback may evict the entry, and a CPU may go on using a translation it cached until
+     * software invalidates it (SDM Vol. 3A 4.10.4). Left to check: validity, the budget, the chain length.
+     */
+    static BtBlock nextOnPage(Vcpu c, BtBlock b, int x) {
+        BtBlock nb = b.succ[x];
+        if (nb == null || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN || !nb.valid) {
+            return null;
+        }
+        c.btChain++;
+        return nb;
+    }
+
     static int cfAdd(int a, int b, int r, int m) {
         return (((a & b) | ((a | b) & ~r)) & m) != 0 ? 1 : 0;
     }
@@ -118,71 +134,70 @@ final class BtRt {
     }
 
     // Memory accesses of translated code with native guest RAM (BtTranslator.load/store/probe): the TLB hit path,
-    // [pa, pa + size) checked against RAM's size (a TLB entry for anything but RAM would be a bug; it must not
-    // reach host memory), a raw little-endian access. A miss or an access crossing its page throws MISS: the
+    // a raw little-endian access (see pa for why it stays inside RAM). A miss or an access crossing its page throws MISS: the
     // unit rolls back to the instruction's start, as for a fault, and leaves it to the interpreter, which fills
     // the TLB, faults, reaches MMIO or notes self-modifying code (code pages have no write entries). So the hit
     // path is all a unit's compiled code holds: no call that can clobber the registers, no self-modifying-code
-    // test after each store. ram and ramSize are constants of the calling unit.
+    // test after each store. ram is a constant of the calling unit.
     private static final jdk.internal.misc.Unsafe UNSAFE = jdk.internal.misc.Unsafe.getUnsafe();
 
     /** Not an exception of the architecture: "the interpreter runs this instruction" (see above); never delivered. */
     static final CpuFault MISS = CpuFault.of(-1);
 
-    static int ld8(int[] tlb, int lin, long ram, int ramSize) {
+    static int ld8(int[] tlb, int lin, long ram) {
         int e = tlb[lin >>> 12];
         if (e == 0) {
             throw MISS;
         }
-        return UNSAFE.getByte(null, ram + pa(e, lin, 1, ramSize)) & 0xff;
+        return UNSAFE.getByte(null, ram + pa(e, lin)) & 0xff;
     }
 
-    static int ld16(int[] tlb, int lin, long ram, int ramSize) {
+    static int ld16(int[] tlb, int lin, long ram) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffe) {
             throw MISS;
         }
-        return UNSAFE.getShortUnaligned(null, ram + pa(e, lin, 2, ramSize), false) & 0xffff;
+        return UNSAFE.getShortUnaligned(null, ram + pa(e, lin), false) & 0xffff;
     }
 
-    static int ld32(int[] tlb, int lin, long ram, int ramSize) {
+    static int ld32(int[] tlb, int lin, long ram) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffc) {
             throw MISS;
         }
-        return UNSAFE.getIntUnaligned(null, ram + pa(e, lin, 4, ramSize), false);
+        return UNSAFE.getIntUnaligned(null, ram + pa(e, lin), false);
     }
 
-    static void sto8(int[] tlb, int lin, int v, long ram, int ramSize) {
+    static void sto8(int[] tlb, int lin, int v, long ram) {
         int e = tlb[lin >>> 12];
         if (e == 0) {
             throw MISS;
         }
-        UNSAFE.putByte(null, ram + pa(e, lin, 1, ramSize), (byte) v);
+        UNSAFE.putByte(null, ram + pa(e, lin), (byte) v);
     }
 
-    static void sto16(int[] tlb, int lin, int v, long ram, int ramSize) {
+    static void sto16(int[] tlb, int lin, int v, long ram) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffe) {
             throw MISS;
         }
-        UNSAFE.putShortUnaligned(null, ram + pa(e, lin, 2, ramSize), (short) v, false);
+        UNSAFE.putShortUnaligned(null, ram + pa(e, lin), (short) v, false);
     }
 
-    static void sto32(int[] tlb, int lin, int v, long ram, int ramSize) {
+    static void sto32(int[] tlb, int lin, int v, long ram) {
         int e = tlb[lin >>> 12];
         if (e == 0 || (lin & 0xfff) > 0xffc) {
             throw MISS;
         }
-        UNSAFE.putIntUnaligned(null, ram + pa(e, lin, 4, ramSize), v, false);
+        UNSAFE.putIntUnaligned(null, ram + pa(e, lin), v, false);
     }
 
-    /** The physical address of lin in TLB entry e, checked to lie with its size bytes inside RAM; as a long offset. */
-    private static long pa(int e, int lin, int size, int ramSize) {
-        int pa = (e & ~0xfff) | (lin & 0xfff);
-        if (Integer.compareUnsigned(pa, ramSize - size) > 0) {
-            throw new IndexOutOfBoundsException("guest-physical 0x" + Integer.toHexString(pa) + " outside guest RAM");
-        }
-        return pa; // < ramSize <= 2^31 - 1
+    /**
+     * The physical address of lin in TLB entry e, as a long offset into RAM. No bounds check: the TLB holds
+     * entries only for RAM pages ({@code Vcpu.translate} fills after {@code isRamPage}, and RAM is a whole
+     * number of pages, outside the hole), so an access that does not cross its page stays inside RAM.
+     */
+    private static long pa(int e, int lin) {
+        return (e & ~0xfff) | (lin & 0xfff); // < ramSize <= 2^31 - 1
     }
 }

@@ -57,8 +57,8 @@ final class BtTranslator {
     private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
     private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
     private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
-    private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_INTS, CD_int, CD_long, CD_int);
-    private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_void, CD_INTS, CD_int, CD_int, CD_long, CD_int);
+    private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_INTS, CD_int, CD_long);
+    private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_void, CD_INTS, CD_int, CD_int, CD_long);
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
@@ -81,14 +81,12 @@ final class BtTranslator {
     private static final PageEnd PAGE_END = new PageEnd();
 
     private final Vcpu c;
-    /** Native guest RAM's host address (0: a heap segment, reached through the vCPU's accessors) and size. */
+    /** Native guest RAM's host address (0: a heap segment, reached through the vCPU's accessors). */
     private final long ramAddress;
-    private final int ramSize;
 
     BtTranslator(Vcpu c) {
         this.c = c;
         this.ramAddress = c.ramAddress();
-        this.ramSize = c.ramSize;
     }
 
     // ---- per-translation state ----
@@ -431,7 +429,9 @@ final class BtTranslator {
                 b.labelBinding(sc.target());
                 b.aload(C).aload(0);
                 ic(sc.caseValue());
-                b.invokestatic(CD_RT, "next", MethodTypeDesc.of(CD_BLOCK, CD_VCPU, CD_BLOCK, CD_int));
+                int[] ex = exits.get(sc.caseValue());
+                boolean onPage = ex[0] == BtBlock.CHAIN && ((ex[1] ^ startEip) & ~0xfff) == 0;
+                b.invokestatic(CD_RT, onPage ? "nextOnPage" : "next", MethodTypeDesc.of(CD_BLOCK, CD_VCPU, CD_BLOCK, CD_int));
                 b.dup().ifnull(none);
                 b.aload(C).invokevirtual(CD_BLOCK, "run", MethodTypeDesc.of(CD_int, CD_VCPU));
                 b.ireturn();
@@ -635,7 +635,6 @@ final class BtTranslator {
             // bytecode for the JVM's interpreter and C1, which run a new unit for its first thousands of runs
             b.aload(TR).iload(LIN);
             b.loadConstant(ramAddress);
-            ic(ramSize);
             b.invokestatic(CD_RT, size == 4 ? "ld32" : size == 2 ? "ld16" : "ld8", MT_LD);
             return;
         }
@@ -709,7 +708,6 @@ final class BtTranslator {
         if (ramAddress != 0) {
             b.aload(TW).iload(LIN).iload(V);
             b.loadConstant(ramAddress);
-            ic(ramSize);
             b.invokestatic(CD_RT, size == 4 ? "sto32" : size == 2 ? "sto16" : "sto8", MT_ST);
             return;
         }

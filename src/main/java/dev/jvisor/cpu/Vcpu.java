@@ -134,6 +134,10 @@ public final class Vcpu {
         if (ram.byteSize() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("guest RAM above 2 GiB is not supported");
         }
+        if ((ram.byteSize() & 0xfff) != 0) {
+            // a RAM page is then wholly RAM: a TLB entry (isRamPage) covers 4 KiB of guest memory (BtRt.pa)
+            throw new IllegalArgumentException("guest RAM is not a whole number of 4 KiB pages");
+        }
         this.ram = ram;
         this.ramSize = (int) ram.byteSize();
         this.ramAddress = ram.isNative() ? ram.address() : 0;

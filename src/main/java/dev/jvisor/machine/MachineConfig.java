@@ -45,6 +45,9 @@ public record MachineConfig(Path kernel, String initrd, String append, long memB
         if (memBytes < MIN_MEM || memBytes > MAX_MEM) {
             throw new IllegalArgumentException("memory size " + (memBytes >> 20) + " MiB is out of range (2 MiB to 2047 MiB)");
         }
+        if ((memBytes & 0xfff) != 0) {
+            throw new IllegalArgumentException("memory size " + memBytes + " bytes is not a whole number of 4 KiB pages");
+        }
         if (!serial.equals("stdio") && !serial.equals("none") && !serial.startsWith("file:")) {
             throw new IllegalArgumentException("--serial must be stdio, none or file:PATH, not '" + serial + "'");
         }

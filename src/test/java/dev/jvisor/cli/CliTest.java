@@ -77,6 +77,12 @@ class CliTest {
     }
 
     @Test
+    void memoryNotInWholePagesIsRejected() throws Exception {
+        assertOneLine(run("run", "--mem", "4097K", "--kernel", tripleFaultKernel().toString(), "--serial", "none"),
+                "memory size", "4 KiB pages");
+    }
+
+    @Test
     void badRtcBaseIsRejected() throws Exception {
         assertOneLine(run("run", "--rtc-base", "yesterday", "--kernel", tripleFaultKernel().toString(), "--serial", "none"),
                 "--rtc-base", "yesterday");
