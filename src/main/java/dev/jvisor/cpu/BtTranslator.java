@@ -282,7 +282,7 @@ final class BtTranslator {
             return os4;
         }
         return switch (op) {
-            case 0x68, 0x6a -> os4 && c.stack32;
+            case 0x68, 0x6a, 0x9c -> os4 && c.stack32;
             case 0x69, 0x6b, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b,
                     0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0xa8, 0xa9, 0x1af, 0x1b6, 0x1b7, 0x1be, 0x1bf -> true;
             case 0x8d -> mem;
@@ -1202,6 +1202,12 @@ final class BtTranslator {
                 b.ior();
             }
             b.putfield(CD_VCPU, "flags", CD_int);
+        } else if (op == 0x9c) { // PUSHF (translated code never runs in virtual-8086 mode, where it can fault)
+            sync();
+            b.aload(C).invokevirtual(CD_VCPU, "getEflags", MethodTypeDesc.of(CD_int));
+            ic(~(Vcpu.VM | Vcpu.RF));
+            b.iand().istore(V);
+            push();
         } else if (op == 0x9e) { // SAHF
             sync();
             b.aload(C).iload(R0);
