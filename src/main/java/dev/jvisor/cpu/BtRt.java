@@ -42,6 +42,17 @@ final class BtRt {
         return nb;
     }
 
+    /**
+     * CLI in translated code (protected mode, not virtual-8086: units run nowhere else): IF cleared when
+     * CPL <= IOPL; otherwise the interpreter takes the instruction and raises #GP(0) (SDM Vol. 2A, CLI).
+     */
+    static void cli(Vcpu c) {
+        if (c.cpl > c.iopl()) {
+            throw MISS;
+        }
+        c.flags &= ~Vcpu.IF;
+    }
+
     static int cfAdd(int a, int b, int r, int m) {
         return (((a & b) | ((a | b) & ~r)) & m) != 0 ? 1 : 0;
     }

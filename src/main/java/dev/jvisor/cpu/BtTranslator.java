@@ -293,7 +293,7 @@ final class BtTranslator {
             case 0xc2, 0xc3, 0xc9, 0xe8 -> os4 && c.stack32;
             case 0xe9, 0xeb -> os4;
             case 0xc6, 0xc7 -> in.regField == 0;
-            case 0xf6, 0xf7, 0x9e, 0xfc, 0xfd, 0x1bc, 0x1bd -> true;
+            case 0xf6, 0xf7, 0x9e, 0xfa, 0xfc, 0xfd, 0x1bc, 0x1bd -> true;
             case 0x1a4, 0x1a5, 0x1ac, 0x1ad -> in.mod == 3;
             case 0xfe -> in.regField <= 1;
             case 0xff -> in.regField <= 1 || ((in.regField == 2 || in.regField == 4 || in.regField == 6) && os4 && c.stack32);
@@ -1202,6 +1202,8 @@ final class BtTranslator {
                 b.ior();
             }
             b.putfield(CD_VCPU, "flags", CD_int);
+        } else if (op == 0xfa) { // CLI: clearing IF opens no interrupt window, so it needs no exit (nor has one under VMX)
+            b.aload(C).invokestatic(CD_RT, "cli", MethodTypeDesc.of(CD_void, CD_VCPU));
         } else if (op == 0x9c) { // PUSHF (translated code never runs in virtual-8086 mode, where it can fault)
             sync();
             b.aload(C).invokevirtual(CD_VCPU, "getEflags", MethodTypeDesc.of(CD_int));
