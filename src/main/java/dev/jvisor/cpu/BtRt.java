@@ -144,12 +144,12 @@ final class BtRt {
         return x;
     }
 
-    // Memory accesses of translated code with native guest RAM (BtTranslator.load/store/probe): the TLB hit path,
-    // a raw little-endian access (see pa for why it stays inside RAM). A miss or an access crossing its page throws MISS: the
-    // unit rolls back to the instruction's start, as for a fault, and leaves it to the interpreter, which fills
-    // the TLB, faults, reaches MMIO or notes self-modifying code (code pages have no write entries). So the hit
-    // path is all a unit's compiled code holds: no call that can clobber the registers, no self-modifying-code
-    // test after each store. ram is a constant of the calling unit.
+    // Memory accesses of translated code with native guest RAM (BtTranslator.load/store): the TLB hit path, a
+    // raw little-endian access (see pa for why it stays inside RAM). A miss or an access crossing its page
+    // throws MISS: the unit rolls back to the instruction's start, as for a fault, and leaves it to the
+    // interpreter, which fills the TLB, faults, reaches MMIO or notes self-modifying code (code pages have no
+    // write entries). So the hit path is all a unit's compiled code holds: no call that can clobber the
+    // registers, no self-modifying-code test after each store. ram is a constant of the calling unit.
     private static final jdk.internal.misc.Unsafe UNSAFE = jdk.internal.misc.Unsafe.getUnsafe();
 
     /** Not an exception of the architecture: "the interpreter runs this instruction" (see above); never delivered. */
