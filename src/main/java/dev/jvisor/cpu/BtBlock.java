@@ -7,7 +7,7 @@ package dev.jvisor.cpu;
  */
 abstract class BtBlock {
     /** Exit kinds. */
-    static final int CHAIN = 0, INDIRECT = 1, END = 2, SMC = 3, FAULT = 4, HELPER = 5, MISS = 6;
+    static final int CHAIN = 0, INDIRECT = 1, END = 2, FAULT = 4, HELPER = 5, MISS = 6;
     /**
      * The op of a CHAIN exit that goes straight on where the trace stopped for its size or the page end:
      * the code there is as hot as this unit, so the engine translates it at once.

@@ -49,7 +49,7 @@ final class BtEngine {
     private long budgetRefreshedAt = -1;
 
     // statistics
-    long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, smcExits, faults, misses;
+    long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, faults, misses;
     final long[] fallbacks = new long[0x400];
     final long[] callouts = new long[0x400];
     /** Instructions run by the interpreter inside a unit (BtRt.interp), by opcode. */
@@ -162,10 +162,6 @@ final class BtEngine {
                     } else {
                         fallbacks[op]++;
                     }
-                    b = null;
-                }
-                case BtBlock.SMC -> {
-                    smcExits++;
                     b = null;
                 }
                 case BtBlock.MISS -> {

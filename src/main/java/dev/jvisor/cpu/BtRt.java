@@ -1,9 +1,9 @@
 package dev.jvisor.cpu;
 
 /**
- * Small runtime helpers called from translated code (HotSpot inlines them into the block): the
- * slow paths of stores (which report self-modifying code), write probes, carry evaluation and
- * fault delivery exactly as {@link Interpreter#step()} does it.
+ * Small runtime helpers called from translated code (HotSpot inlines them into the block): chaining,
+ * the memory accesses' TLB hit paths, carry evaluation, instructions run by the interpreter inside a
+ * unit, and fault delivery exactly as {@link Interpreter#step()} does it.
  */
 final class BtRt {
     private BtRt() { }
@@ -59,39 +59,6 @@ final class BtRt {
 
     static int cfSub(int a, int b, int r, int m) {
         return (((~a & b) | ((~a | b) & r)) & m) != 0 ? 1 : 0;
-    }
-
-    /** Faults now unless lin..lin+size-1 is writable (read-modify-write: nothing is stored until both halves are known good). */
-    static void probeWrite(Vcpu c, int lin, int size) {
-        if (c.tlbWrite[lin >>> 12] == 0) {
-            c.translate(lin, true, c.cpl == 3);
-        }
-        int last = lin + size - 1;
-        if (((last ^ lin) >>> 12) != 0 && c.tlbWrite[last >>> 12] == 0) {
-            c.translate(last, true, c.cpl == 3);
-        }
-    }
-
-    /** Store slow paths: 1 when the store dropped translated code (the block must stop after this instruction). */
-    static int wr32(Vcpu c, int lin, int v) {
-        BtEngine bt = c.bt;
-        bt.smc = false;
-        c.writeLin32(lin, v);
-        return bt.smc ? 1 : 0;
-    }
-
-    static int wr16(Vcpu c, int lin, int v) {
-        BtEngine bt = c.bt;
-        bt.smc = false;
-        c.writeLin16(lin, v);
-        return bt.smc ? 1 : 0;
-    }
-
-    static int wr8(Vcpu c, int lin, int v) {
-        BtEngine bt = c.bt;
-        bt.smc = false;
-        c.writeLin8(lin, v);
-        return bt.smc ? 1 : 0;
     }
 
     /**

@@ -59,8 +59,8 @@ final class BtStats {
         sb.append(String.format(Locale.ROOT, "  blocks translated %d (untranslatable starts %d) in %.1f ms; block runs %d (%.1f insns/run)%n",
                 e.translated, e.untranslatable, e.translateNanos / 1e6, e.blockRuns,
                 e.blockRuns == 0 ? 0.0 : (double) e.btInsns / e.blockRuns));
-        sb.append(String.format(Locale.ROOT, "  invalidated blocks %d, cache flushes %d, self-modifying-code exits %d, faults in translated code %d%n",
-                e.invalidatedBlocks, e.flushes, e.smcExits, e.faults));
+        sb.append(String.format(Locale.ROOT, "  invalidated blocks %d, cache flushes %d, faults in translated code %d%n",
+                e.invalidatedBlocks, e.flushes, e.faults));
         sb.append(String.format(Locale.ROOT, "  TLB misses and page-crossing accesses left to the interpreter: %d%n", e.misses));
         sb.append(top("  callouts (sensitive instruction ending a block, run by the interpreter's handler):", e.callouts, true));
         sb.append(top("  fallbacks (instruction not translated, run by the interpreter):", e.fallbacks, false));

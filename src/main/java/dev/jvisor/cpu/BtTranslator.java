@@ -55,19 +55,16 @@ final class BtTranslator {
     private static final ClassDesc CD_INTS = CD_int.arrayType();
     private static final ClassDesc CD_INSN = ClassDesc.of("dev.jvisor.cpu.Insn");
     private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
-    private static final MethodTypeDesc MT_I_I = MethodTypeDesc.of(CD_int, CD_int);
-    private static final MethodTypeDesc MT_V_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
     private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_INTS, CD_int, CD_long);
     private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_void, CD_INTS, CD_int, CD_int, CD_long);
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
-    private static final MethodTypeDesc MT_WR = MethodTypeDesc.of(CD_int, CD_VCPU, CD_int, CD_int);
     private static final ClassFile CF = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
             ClassHierarchyResolver.defaultResolver().orElse(ClassHierarchyResolver.ofClassLoading(BtTranslator.class.getClassLoader()))));
 
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
-            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, SMC = 23, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27,
+            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27,
             PSHIFT = 28, PSHIFTA = 29, TR = 30, TW = 31;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
@@ -81,7 +78,7 @@ final class BtTranslator {
     private static final PageEnd PAGE_END = new PageEnd();
 
     private final Vcpu c;
-    /** Native guest RAM's host address (0: a heap segment, reached through the vCPU's accessors). */
+    /** Native guest RAM's host address (translated code needs native RAM: Vcpu.setAccel). */
     private final long ramAddress;
 
     BtTranslator(Vcpu c) {
@@ -104,7 +101,6 @@ final class BtTranslator {
     private Label common, head;
     private int startEip;
     private int endOp;
-    private boolean insnStores;
 
     /**
      * Translates the block at physical address pa (entered at eip). Returns null when its first
@@ -355,7 +351,7 @@ final class BtTranslator {
         }
         ic(-1);
         b.istore(FOP);
-        for (int s : new int[] {FA, FB, FRES, FMASK, LIN, E, V, T, T2, SMC, XEIP, XIDX, PSHIFT, PSHIFTA}) {
+        for (int s : new int[] {FA, FB, FRES, FMASK, LIN, E, V, T, T2, XEIP, XIDX, PSHIFT, PSHIFTA}) {
             b.iconst_0().istore(s);
         }
         ic(startEip);
@@ -628,47 +624,15 @@ final class BtTranslator {
         return size == 4 ? 0x80000000 : size == 2 ? 0x8000 : 0x80;
     }
 
-    /** Pushes the value at LIN (zero-extended): BtRt.ld* for native RAM; for a heap segment the TLB hit path inline, the CPU's accessor otherwise. */
-    private void load(int size) {
-        if (ramAddress != 0) {
-            // one call to a helper with the TLB hit path (HotSpot inlines it where the access is hot): less
-            // bytecode for the JVM's interpreter and C1, which run a new unit for its first thousands of runs
-            b.aload(TR).iload(LIN);
-            b.loadConstant(ramAddress);
-            b.invokestatic(CD_RT, size == 4 ? "ld32" : size == 2 ? "ld16" : "ld8", MT_LD);
-            return;
-        }
-        Label slow = b.newLabel();
-        Label done = b.newLabel();
-        tlbHit(TR, size, slow);
-        ramIndex();
-        b.invokevirtual(CD_VCPU, ram(size), MT_I_I);
-        b.goto_(done);
-        b.labelBinding(slow);
-        b.aload(C).iload(LIN).invokevirtual(CD_VCPU, size == 4 ? "readLin32" : size == 2 ? "readLin16" : "readLin8", MT_I_I);
-        b.labelBinding(done);
-    }
-
-    private static String ram(int size) {
-        return size == 4 ? "ram32" : size == 2 ? "ram16" : "ram8";
-    }
-
     /**
-     * The inline TLB hit test of a 1-, 2- or 4-byte access at LIN in the TLB table in the given local
-     * (TR or TW): the entry goes to E; a miss, or an access crossing the page, jumps to slow.
+     * Pushes the value at LIN (zero-extended): one call to a helper with the TLB hit path (HotSpot inlines
+     * it where the access is hot; less bytecode for the JVM's interpreter and C1, which run a new unit for
+     * its first thousands of runs). A miss leaves the unit (BtRt.MISS).
      */
-    private void tlbHit(int table, int size, Label slow) {
-        b.aload(table).iload(LIN);
-        ic(12);
-        b.iushr().iaload().istore(E);
-        b.iload(E).ifeq(slow);
-        if (size > 1) {
-            b.iload(LIN);
-            ic(0xfff);
-            b.iand();
-            ic(0x1000 - size);
-            b.if_icmpgt(slow);
-        }
+    private void load(int size) {
+        b.aload(TR).iload(LIN);
+        b.loadConstant(ramAddress);
+        b.invokestatic(CD_RT, size == 4 ? "ld32" : size == 2 ? "ld16" : "ld8", MT_LD);
     }
 
     /** The vCPU's copy of guest register r from its local. */
@@ -691,50 +655,15 @@ final class BtTranslator {
         b.aload(C).getfield(CD_VCPU, "tlbWrite", CD_INTS).astore(TW);
     }
 
-    /** Pushes the vCPU and the physical address of LIN in the TLB entry E (for its RAM accessors). */
-    private void ramIndex() {
-        b.aload(C).iload(E);
-        ic(~0xfff);
-        b.iand().iload(LIN);
-        ic(0xfff);
-        b.iand().ior();
-    }
-
     /**
-     * Stores V at LIN: BtRt.sto* for native RAM (a miss leaves the unit before the store, so it never writes
-     * code), else the TLB hit path inline, whose slow path notes self-modifying code in SMC.
+     * Stores V at LIN through BtRt.sto*. A miss leaves the unit before the store (BtRt.MISS), so it never
+     * writes code (code pages have no write entries), and a read-modify-write needs no write probe: the
+     * store's miss rolls the whole instruction back to the interpreter, which faults as a write.
      */
     private void store(int size) {
-        if (ramAddress != 0) {
-            b.aload(TW).iload(LIN).iload(V);
-            b.loadConstant(ramAddress);
-            b.invokestatic(CD_RT, size == 4 ? "sto32" : size == 2 ? "sto16" : "sto8", MT_ST);
-            return;
-        }
-        insnStores = true;
-        Label slow = b.newLabel();
-        Label done = b.newLabel();
-        tlbHit(TW, size, slow);
-        ramIndex();
-        b.iload(V).invokevirtual(CD_VCPU, ram(size), MT_V_II);
-        b.goto_(done);
-        b.labelBinding(slow);
-        b.aload(C).iload(LIN).iload(V).invokestatic(CD_RT, size == 4 ? "wr32" : size == 2 ? "wr16" : "wr8", MT_WR);
-        b.iload(SMC).ior().istore(SMC);
-        b.labelBinding(done);
-    }
-
-    /**
-     * Faults now unless the read-modify-write's destination is writable (a write fault, not the read's). With
-     * native RAM nothing: the store's miss rolls the whole instruction back to the interpreter.
-     */
-    private void probe(int size) {
-        if (ramAddress != 0) {
-            return;
-        }
-        b.aload(C).iload(LIN);
-        ic(size);
-        b.invokestatic(CD_RT, "probeWrite", MethodTypeDesc.of(CD_void, CD_VCPU, CD_int, CD_int));
+        b.aload(TW).iload(LIN).iload(V);
+        b.loadConstant(ramAddress);
+        b.invokestatic(CD_RT, size == 4 ? "sto32" : size == 2 ? "sto16" : "sto8", MT_ST);
     }
 
     /** Pushes the E operand (register or memory) of the size. */
@@ -983,7 +912,6 @@ final class BtTranslator {
     private boolean insn(int i, Insn in) {
         int op = in.op;
         int next = eips[i] + in.length; // fall-through EIP (the trace may continue elsewhere: a followed JMP/CALL)
-        insnStores = false;
         ic(eips[i]);
         b.istore(REIP);
         int size = in.opSize;
@@ -1031,7 +959,7 @@ final class BtTranslator {
             stReg(size, in.regField);
         } else if (op <= 0x7f && op >= 0x70 || op >= 0x180 && op <= 0x18f) {
             int rel = op < 0x80 ? (byte) in.imm : in.imm;
-            tick(i, next);
+            tick();
             branch(op & 15, next + rel, i);
             return true;
         } else if (op >= 0x80 && op <= 0x83) {
@@ -1065,7 +993,6 @@ final class BtTranslator {
                 stReg(sz, in.regField);
             } else {
                 linE(in, sz, true);
-                probe(sz);
                 load(sz);
                 b.istore(T);
                 ldReg(sz, in.regField);
@@ -1150,7 +1077,7 @@ final class BtTranslator {
             b.istore(T);
             b.iinc(R0 + Vcpu.ESP, 4 + (op == 0xc2 ? in.imm : 0));
             written |= 1 << Vcpu.ESP;
-            tick(i, next);
+            tick();
             b.iload(T);
             exitIndirect();
             return false;
@@ -1175,17 +1102,15 @@ final class BtTranslator {
             ic(next);
             b.istore(V);
             push();
+            tick();
             if (followed(i, target)) {
-                tick(i, target); // a push that wrote translated code leaves for the call target
                 return true;
             }
-            insnStores = false; // the unit leaves now anyway; the dispatcher checks the successor is valid
-            tick(i, target);
             jump(target, i);
             return false;
         } else if (op == 0xe9 || op == 0xeb) {
             int target = next + (op == 0xeb ? (byte) in.imm : in.imm);
-            tick(i, target);
+            tick();
             if (followed(i, target)) {
                 return true;
             }
@@ -1241,7 +1166,6 @@ final class BtTranslator {
                 b.istore(T2);
             } else {
                 linE(in, sz, true);
-                probe(sz);
                 load(sz);
                 b.istore(T2);
             }
@@ -1278,7 +1202,6 @@ final class BtTranslator {
                         stReg(sz, in.rm);
                     } else {
                         linE(in, sz, true);
-                        probe(sz);
                         load(sz);
                         b.istore(T);
                         incDecValue(in.regField == 0, sz);
@@ -1292,8 +1215,7 @@ final class BtTranslator {
                     ic(next);
                     b.istore(V);
                     push();
-                    insnStores = false; // leaves now for the target; the dispatcher checks the successor is valid
-                    tick(i, next);
+                    tick();
                     b.iload(T);
                     exitIndirect();
                     return false;
@@ -1301,7 +1223,7 @@ final class BtTranslator {
                 case 4 -> { // JMP near Ev
                     loadE(in, 4);
                     b.istore(T);
-                    tick(i, next);
+                    tick();
                     b.iload(T);
                     exitIndirect();
                     return false;
@@ -1343,7 +1265,7 @@ final class BtTranslator {
         } else {
             throw new IllegalStateException("untranslatable op " + Integer.toHexString(op));
         }
-        tick(i, next);
+        tick();
         return true;
     }
 
@@ -1490,23 +1412,9 @@ final class BtTranslator {
         return i + 1 < insns.size() && eips[i + 1] == target;
     }
 
-    /** End of an instruction: retire it; stop after it if it wrote translated code (leaving for next). */
-    private void tick(int i, int next) {
+    /** End of an instruction: retire it. */
+    private void tick() {
         b.lload(IC).lconst_1().ladd().lstore(IC);
-        if (insnStores) {
-            Label smc = b.newLabel();
-            b.iload(SMC).ifne(smc);
-            int x = addExit(BtBlock.SMC, next, 0);
-            stubs.add(() -> {
-                b.labelBinding(smc);
-                ic(next);
-                b.istore(XEIP);
-                ic(x);
-                b.istore(XIDX);
-                b.goto_(common);
-            });
-            insnStores = false;
-        }
     }
 
     /** Stores the value on the stack to the E operand. */
@@ -1621,7 +1529,6 @@ final class BtTranslator {
             aluCompute(alu, size);
         } else {
             linE(in, size, true);
-            probe(size);
             load(size);
             b.istore(T);
             src.run();
@@ -1658,7 +1565,6 @@ final class BtTranslator {
             b.istore(T);
         } else {
             linE(in, size, true);
-            probe(size);
             load(size);
             b.istore(T);
         }

@@ -154,6 +154,10 @@ public final class Vcpu {
         switch (engine) {
             case "interp" -> bt = null;
             case "bt" -> {
+                if (ramAddress == 0) {
+                    // translated code reaches RAM through its raw address (BtRt.ld32 and the rest)
+                    throw new IllegalArgumentException("the bt engine needs native guest RAM, not a heap segment");
+                }
                 if (bt == null) {
                     bt = new BtEngine(this);
                 }
