@@ -12,6 +12,7 @@ package dev.jvisor.boot;
  * 0x05000-0x0501F  GDT: null, unused, 0x10 flat code, 0x18 flat data      (page 0x5000 reserved)
  * 0x06000-0x06FFF  boot stack, ESP = 0x7000 at entry (neither protocol requires one)
  * 0x07000-0x07FFF  Linux zero page (struct boot_params), ESI at entry
+ * 0x08000-0x08FFF  Linux setup_data: the RNG seed ({@link RngSeed})
  * 0x09000-0x1FFFF  multiboot info area: info struct, memory map, module list, strings
  * 0x20000-0x207FF  Linux command line (NUL-terminated; the kernel copies 2 KiB from here)
  * 0x9FC00-0x9FFFF  reserved in the e820 map (EBDA), 0xF0000-0xFFFFF reserved (BIOS)
@@ -28,6 +29,7 @@ public final class BootLayout {
     public static final int GDT_BASE = 0x5000;
     public static final int STACK_TOP = 0x7000;
     public static final int ZERO_PAGE = 0x7000;
+    public static final int SETUP_DATA = 0x8000;
     public static final int MULTIBOOT_AREA = 0x9000;
     public static final int MULTIBOOT_AREA_END = 0x20000;
     public static final int CMDLINE = 0x20000;

@@ -5,6 +5,7 @@ import dev.jvisor.boot.BootException;
 import dev.jvisor.boot.DefaultGuest;
 import dev.jvisor.boot.KernelLoader;
 import dev.jvisor.boot.MpTable;
+import dev.jvisor.boot.RngSeed;
 import dev.jvisor.bus.PortBus;
 import dev.jvisor.cpu.Segment;
 import dev.jvisor.cpu.Vcpu;
@@ -32,8 +33,10 @@ import dev.jvisor.devices.virtio.VirtioConsole;
 import dev.jvisor.devices.virtio.VirtioRng;
 import dev.jvisor.vmm.KvmParavirt;
 import java.io.IOException;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import dev.jvisor.vmm.InterruptController;
 import dev.jvisor.vmm.Vm;
 import java.io.OutputStream;
@@ -189,12 +192,25 @@ public final class PcMachine implements AutoCloseable {
             entry = KernelLoader.load(vm.ram(), config.kernel(), config.initrd(),
                     config.append() != null ? config.append() : "", config.guestDecompress());
         }
+        // what firmware's RDRAND would give Linux: a seed for its CRNG (fixed under --icount, for repeatable runs)
+        RngSeed.attach(vm.ram(), entry, bootSeed(config.icount()));
         if (apic != null) {
             // Linux sets up the local APIC timer only when an MP table (or ACPI MADT) describes the APIC
             int[] leaf1 = new KvmParavirt(vm, config.invariantTsc(), true).cpuid(1, 0);
             MpTable.write(vm.ram(), LocalApic.DEFAULT_BASE, LocalApic.VERSION & 0xff, leaf1[0], leaf1[3]);
         }
         applyEntry(vm.vcpu(), entry);
+    }
+
+    /** 32 random bytes for {@link RngSeed}: from the host's SecureRandom, or a fixed sequence for deterministic runs. */
+    static byte[] bootSeed(boolean deterministic) {
+        byte[] seed = new byte[RngSeed.SEED_BYTES];
+        if (deterministic) {
+            new SplittableRandom(0).nextBytes(seed);
+        } else {
+            new SecureRandom().nextBytes(seed);
+        }
+        return seed;
     }
 
     /** Puts the vCPU in the state the boot protocol promises: flat 32-bit protected mode, paging and interrupts off. */

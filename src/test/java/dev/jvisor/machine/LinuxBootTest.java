@@ -43,6 +43,8 @@ class LinuxBootTest {
             echo "=== tmpfs"
             mount -t tmpfs tmpfs /mnt && echo "jvisor tmpfs data" > /mnt/file && cat /mnt/file
             grep -c "^tmpfs /mnt tmpfs" /proc/mounts
+            echo "=== random"
+            dmesg | grep -o "random: crng init done"
             echo "=== done"
             poweroff -f
             """;
@@ -137,6 +139,12 @@ class LinuxBootTest {
         String[] lines = section("tmpfs").trim().split("\n");
         assertEquals("jvisor tmpfs data", lines[0]);
         assertEquals("1", lines[1]);
+    }
+
+    @Test
+    void theLoadersSeedMakesTheCrngReadyAtBoot() {
+        // RngSeed: a setup_data seed of 256 bits, credited with CONFIG_RANDOM_TRUST_BOOTLOADER
+        assertEquals("random: crng init done", section("random").trim());
     }
 
     @Test
