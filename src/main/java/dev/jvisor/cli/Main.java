@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /** The jvisor command line, with QEMU-like option names. */
 @Command(name = "jvisor", mixinStandardHelpOptions = true, version = "jvisor 0.1",
-        description = "A hypervisor in pure Java.", subcommands = {Main.Run.class, Guest.class, Bench.class})
+        description = "A hypervisor in pure Java.", subcommands = {Main.Run.class, Guest.class, Bench.class, Train.class})
 public final class Main implements Callable<Integer> {
 
     @Override
