@@ -34,6 +34,9 @@ final class Train implements Callable<Integer> {
             description = "without a cached guest, write the path of its future guest.properties here")
     Path noGuestMarker;
 
+    @Option(names = "--cache", paramLabel = "DIR", description = "the cache directory to look in (default: jvisor's)")
+    Path cache;
+
     /** Shell work after the boot: ordinary commands, so user mode, system calls, pipes and fork are profiled too. */
     static final String INIT = DefaultGuest.INIT_PROLOGUE + """
             echo "jvisor: training"
@@ -50,7 +53,7 @@ final class Train implements Callable<Integer> {
         if (status != 0) {
             return status;
         }
-        GuestFetcher fetcher = new GuestFetcher();
+        GuestFetcher fetcher = cache == null ? new GuestFetcher() : new GuestFetcher(cache, msg -> { });
         FetchedGuest files = fetcher.cached();
         if (files == null) {
             System.out.println("jvisor train: no cached guest, trained on the CPU benchmark only");

@@ -47,6 +47,24 @@ class CliTest {
     }
 
     @Test
+    void trainWithoutACachedGuestLeavesTheMarkerForTheLauncher() throws Exception {
+        Path marker = dir.resolve("aot.noguest");
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        Result r;
+        try {
+            r = run("train", "--cache", dir.resolve("empty").toString(), "--no-guest-marker", marker.toString());
+        } finally {
+            System.setOut(oldOut);
+        }
+        assertEquals(0, r.status(), r.err());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("no cached guest"), out.toString(StandardCharsets.UTF_8));
+        assertEquals(dir.resolve("empty").resolve("guest").resolve("guest.properties").toString(),
+                Files.readString(marker).trim());
+    }
+
+    @Test
     void missingKernelIsOneLineAndStatus1() {
         assertOneLine(run("run", "--kernel", dir.resolve("nope").toString(), "--serial", "none"), "nope", "no such kernel file");
     }
