@@ -308,10 +308,17 @@ class GuestModulesTest {
         FetchedGuest g = GuestFetcherTest.fetchOrSkip();
         assertEquals(EXPECTED_ORDER, g.modules().stream().map(GuestModule::name).toList());
         String version = g.kernel().getFileName().toString().substring("vmlinuz-".length());
+        // Debian's stable updates change dependencies (6.1.192's virtio.ko needs virtio_ring, 6.1.176's
+        // did not), so the real modules are checked against the rule, not against one kernel's table:
+        // every dependency is fetched too and loads earlier.
+        List<String> loaded = keys(g.modules().stream().map(GuestModule::name).toList());
         for (GuestModule m : g.modules()) {
             ModuleInfo i = ModuleInfo.parse(Files.readAllBytes(m.file()), m.file().toString());
             assertEquals(ModuleInfo.key(m.name()), i.name());
-            assertEquals(DEBIAN_DEPENDS.get(m.name()), String.join(",", i.depends()), m.name());
+            for (String d : i.depends()) {
+                int at = loaded.indexOf(ModuleInfo.key(d));
+                assertTrue(at >= 0 && at < loaded.indexOf(i.name()), d + " loads before " + m.name());
+            }
             assertTrue(i.vermagic().startsWith(version + " "), i.vermagic());
             assertTrue(m.path().startsWith(version + "/kernel/"), m.path());
             System.out.printf("[modules] %-24s %7d bytes  depends=%s%n", m.name(), Files.size(m.file()),
