@@ -1360,7 +1360,10 @@ public final class Vcpu {
         if (controls.interruptWindowExiting && (flags & IF) != 0) {
             next = icount + 1;
         }
-        if (shadowIcount == icount) {
+        if (shadowIcount == icount && (controls.interruptWindowExiting || nmiPending || (flags & TF) != 0)) {
+            // the shadow ends after the next instruction: look again then only if something waits for it (with
+            // nothing pending, the instruction after STI, often the rest of a spin_unlock_irq, may be a unit's;
+            // before, it and the code after it up to the next branch were interpreted after every STI)
             next = icount + 1;
         }
         checkpoint = next;
