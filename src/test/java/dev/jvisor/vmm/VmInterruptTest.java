@@ -75,4 +75,24 @@ class VmInterruptTest {
         assertEquals(Vm.StopReason.HALTED_WITH_INTERRUPTS_OFF, vm.run());
         assertEquals(true, vm.vcpu().controls.interruptWindowExiting, "window requested for the pending request");
     }
+
+    /**
+     * The STI shadow (SDM Vol. 3A 6.8.3): a request that came while IF was 0 is taken after the
+     * instruction that follows STI, not before it and not later.
+     */
+    @Test
+    void aPendingRequestWaitsOutTheStiShadowOnly() {
+        Vm vm = guest(1);
+        // at 1000 instead: cli; mov cx, 0xffff; l: loop l; sti; inc ax; inc bx; hlt (the timer fires in the loop)
+        byte[] code = {(byte) 0xfa, (byte) 0xb9, (byte) 0xff, (byte) 0xff, (byte) 0xe2, (byte) 0xfe, (byte) 0xfb, 0x40, 0x43, (byte) 0xf4};
+        for (int i = 0; i < code.length; i++) {
+            vm.ram().write8(0x1000 + i, code[i] & 0xff);
+        }
+        assertEquals(Vm.StopReason.HALTED_WITH_INTERRUPTS_OFF, vm.run());
+        Vcpu c = vm.vcpu();
+        assertEquals(0x2002, c.eip, "the handler ran");
+        assertEquals(1, c.reg[Vcpu.EAX] & 0xffff, "INC AX in the shadow ran before the interrupt");
+        assertEquals(0, c.reg[Vcpu.EBX] & 0xffff, "INC BX after the shadow did not");
+        assertEquals(0x1008, vm.ram().read8(0x8000 - 6) | vm.ram().read8(0x8000 - 5) << 8, "return IP: INC BX");
+    }
 }
