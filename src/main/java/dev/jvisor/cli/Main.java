@@ -61,7 +61,7 @@ public final class Main implements Callable<Integer> {
     static final class Run implements Callable<Integer> {
         @Option(names = "--kernel", paramLabel = "FILE", description = "bzImage, ELF vmlinux or multiboot kernel")
         Path kernel;
-        @Option(names = "--initrd", paramLabel = "FILE", description = "initrd; for multiboot: modules \"file args,file2\"")
+        @Option(names = "--initrd", paramLabel = "FILE", description = "initrd (without --kernel: replaces the default guest's initramfs); for multiboot: modules \"file args,file2\"")
         String initrd;
         @Option(names = "--append", paramLabel = "CMDLINE", description = "kernel command line")
         String append;
@@ -106,6 +106,11 @@ public final class Main implements Callable<Integer> {
             try {
                 if (kernel != null && !Files.isRegularFile(kernel)) {
                     System.err.println("jvisor: " + kernel + ": no such kernel file");
+                    return 1;
+                }
+                if (kernel == null && initrd != null && !Files.isRegularFile(java.nio.file.Path.of(initrd))) {
+                    // with the default kernel, --initrd replaces our initramfs (checked before the guest is fetched)
+                    System.err.println("jvisor: " + initrd + ": no such initrd file");
                     return 1;
                 }
                 java.util.List<dev.jvisor.machine.DriveSpec> specs = new java.util.ArrayList<>();

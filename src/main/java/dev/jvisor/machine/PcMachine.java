@@ -186,8 +186,9 @@ public final class PcMachine implements AutoCloseable {
         BootEntry entry;
         if (config.kernel() == null) {
             DefaultGuest guest = DefaultGuest.open();
-            entry = guest.load(vm.ram(), config.append() != null ? config.append() : DefaultGuest.DEFAULT_CMDLINE,
-                    config.guestDecompress());
+            String cmdline = config.append() != null ? config.append() : DefaultGuest.DEFAULT_CMDLINE;
+            entry = config.initrd() == null ? guest.load(vm.ram(), cmdline, config.guestDecompress())
+                    : guest.load(vm.ram(), java.nio.file.Path.of(config.initrd()), cmdline, config.guestDecompress());
         } else {
             entry = KernelLoader.load(vm.ram(), config.kernel(), config.initrd(),
                     config.append() != null ? config.append() : "", config.guestDecompress());

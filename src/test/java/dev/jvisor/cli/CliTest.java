@@ -65,6 +65,13 @@ class CliTest {
     }
 
     @Test
+    void aMissingInitrdForTheDefaultKernelIsOneLineAndStatus1() {
+        // before, --initrd without --kernel was ignored and the default guest booted with its own initramfs
+        assertOneLine(run("run", "--initrd", dir.resolve("nope.cpio.gz").toString(), "--serial", "none"), "nope.cpio.gz",
+                "no such initrd file");
+    }
+
+    @Test
     void missingKernelIsOneLineAndStatus1() {
         assertOneLine(run("run", "--kernel", dir.resolve("nope").toString(), "--serial", "none"), "nope", "no such kernel file");
     }
