@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Warm-up curve: the guest runs ROUNDS rounds of `dd if=/dev/zero bs=1M count=MIB | md5sum` and
+prints a line after each; the host timestamps the lines, so each round's seconds show how long a
+system takes to reach its steady state. Side by side for each jvisor engine and QEMU TCG, medians
+of --runs runs (interleaved: each run goes through every system once, so a slow phase of the host
+hits them alike).
+
+Session 13 used this to find that WL1 (64 MiB in one go) is nearly all warm-up for --accel bt: its
+rounds of 8 MiB took 0.5-0.7 s for the first eight and ~0.3 s from the twelfth, QEMU's 0.22 s from
+the first.
+
+Usage: bench/warmup.py [--runs 3] [--rounds 16] [--mib 8] [--accel bt] [--no-qemu] [--mem 256]
+Needs: the built ./jvisor (it builds itself), qemu-system-x86 for the QEMU column.
+"""
+import argparse, os, shutil, statistics, subprocess, sys, tempfile, threading, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MARK_UP = "jvisor: userspace up"
+ROUND = "warmup: round "
+DONE = "warmup: done"
+APPEND = ("console=ttyS0,115200 pci=conf1,nomsi noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1"
+          " cryptomgr.notests noisapnp quiet")
+
+INIT = """#!/bin/busybox sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "%s" > /dev/console
+i=1
+while [ $i -le %d ]; do
+  dd if=/dev/zero bs=1048576 count=%d 2>/dev/null | md5sum >/dev/null
+  echo "%s$i" > /dev/console
+  i=$((i+1))
+done
+echo "%s" > /dev/console
+poweroff -f
+"""
+
+
+def run_rounds(cmd, rounds, timeout):
+    """Runs cmd; returns (seconds to the userspace marker, [seconds of each round]) or None."""
+    t0 = time.monotonic()
+    up, marks = None, []
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    killer = threading.Timer(timeout, p.kill)
+    killer.start()
+    try:
+        for raw in p.stdout:
+            line = raw.decode("latin-1")
+            now = time.monotonic() - t0
+            if up is None and MARK_UP in line:
+                up = now
+            elif ROUND in line:
+                marks.append(now)
+            elif DONE in line:
+                break  # `poweroff -f` only halts (no ACPI): QEMU would stay up
+    finally:
+        killer.cancel()
+        p.kill()
+        p.wait()
+    if up is None or len(marks) != rounds:
+        return None
+    return up, [b - a for a, b in zip([up] + marks, marks)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=16)
+    ap.add_argument("--mib", type=int, default=8, help="MiB hashed per round")
+    ap.add_argument("--accel", default="bt", help="jvisor engines, comma-separated")
+    ap.add_argument("--mem", type=int, default=256)
+    ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--timeout", type=int, default=600)
+    a = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="jvisor-warmup.")
+    init = os.path.join(tmp, "init")
+    with open(init, "w") as f:
+        f.write(INIT % (MARK_UP, a.rounds, a.mib, ROUND, DONE))
+    initrd = os.path.join(tmp, "initrd.cpio.gz")
+    kernel = subprocess.check_output([os.path.join(ROOT, "jvisor"), "guest", "--initramfs", initrd, "--init", init],
+                                     text=True).strip().splitlines()[-1]
+    systems = {}
+    for engine in a.accel.split(","):
+        systems["jvisor-" + engine] = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd,
+                                       "--append", APPEND, "--mem", "%dM" % a.mem, "--accel", engine]
+    if not a.no_qemu and shutil.which("qemu-system-i386"):
+        systems["qemu-tcg"] = ["qemu-system-i386", "-accel", "tcg", "-m", str(a.mem), "-kernel", kernel, "-initrd", initrd,
+                               "-append", APPEND, "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
+                               "-display", "none", "-nodefaults"]
+    results = {name: [] for name in systems}
+    for i in range(a.runs):
+        for name, cmd in systems.items():
+            r = run_rounds(cmd, a.rounds, a.timeout)
+            if r is None:
+                print("%s run %d did not finish its rounds" % (name, i + 1), file=sys.stderr)
+                sys.exit(1)
+            results[name].append(r)
+            print("run %d %-12s up %.2f s, rounds %s" % (i + 1, name, r[0], " ".join("%.2f" % x for x in r[1])),
+                  file=sys.stderr, flush=True)
+    names = list(systems)
+    print("seconds per round of %d MiB (medians of %d runs)" % (a.mib, a.runs))
+    print("%-6s" % "round" + "".join("%14s" % n for n in names))
+    med = {n: [statistics.median(run[1][k] for run in results[n]) for k in range(a.rounds)] for n in names}
+    print("%-6s" % "boot" + "".join("%14.2f" % statistics.median(run[0] for run in results[n]) for n in names))
+    for k in range(a.rounds):
+        print("%-6d" % (k + 1) + "".join("%14.2f" % med[n][k] for n in names))
+    half = a.rounds // 2
+    for label, lo, hi in (("first half", 0, half), ("second half", half, a.rounds)):
+        print("%-6s" % "sum" + "".join("%14.2f" % sum(med[n][lo:hi]) for n in names) + "   (%s)" % label)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
