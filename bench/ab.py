@@ -18,10 +18,7 @@ import argparse, os, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import boot_vs_qemu as bvq  # the workload's init script and markers
-
-APPEND = ("console=ttyS0,115200 pci=conf1,nomsi noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1"
-          " cryptomgr.notests noisapnp quiet")
+import boot_vs_qemu as bvq  # the workload's init script, markers and command line
 
 
 BOOT_ONLY = """#!/bin/busybox sh
@@ -52,8 +49,7 @@ def busiest_thread_cpu(pid):
 
 
 def run_once(tree, jopts, kernel, initrd, a):
-    cmd = [os.path.join(tree, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd, "--append", APPEND,
-           "--mem", "%dM" % a.mem, "--accel", a.accel]
+    cmd = bvq.jvisor_cmd(kernel, initrd, a.mem, a.accel, tree)
     env = dict(os.environ, JVISOR_JAVA_OPTS=jopts)
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=env)
@@ -85,15 +81,8 @@ def main():
     ap.add_argument("variants", nargs="+")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="jvisor-ab.")
-    init = os.path.join(tmp, "init")
-    with open(init, "w") as f:
-        if a.boot_only:
-            f.write(BOOT_ONLY % bvq.MARK_UP)
-        else:
-            f.write(bvq.INIT % (bvq.MARK_UP, bvq.MARK_T0, a.mib, bvq.MARK_T1, bvq.MARK_G0, bvq.MARK_G1))
-    initrd = os.path.join(tmp, "initrd.cpio.gz")
-    kernel = subprocess.check_output([os.path.join(bvq.ROOT, "jvisor"), "guest", "--initramfs", initrd, "--init", init],
-                                     text=True).strip().splitlines()[-1]
+    kernel, initrd = bvq.build_guest(tmp, BOOT_ONLY % bvq.MARK_UP if a.boot_only else
+                                     bvq.INIT % (bvq.MARK_UP, bvq.MARK_T0, a.mib, bvq.MARK_T1, bvq.MARK_G0, bvq.MARK_G1))
     variants = [(v.partition(":")[0], v.partition(":")[2]) for v in a.variants]
     for tree, jopts in variants:
         run_once(tree, jopts, kernel, initrd, a)  # build, AOT training, page cache

@@ -35,6 +35,34 @@ echo "%s" > /dev/console
 poweroff -f
 """
 
+# the default guest's command line (as ./jvisor run uses it), quiet: the same for jvisor and QEMU
+APPEND = ("console=ttyS0,115200 pci=conf1,nomsi noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1"
+          " cryptomgr.notests noisapnp quiet")
+
+
+def build_guest(tmp, init_text):
+    """The default guest's kernel and an initramfs in tmp with init_text as /init: (kernel, initrd)."""
+    init = os.path.join(tmp, "init")
+    with open(init, "w") as f:
+        f.write(init_text)
+    initrd = os.path.join(tmp, "initrd.cpio.gz")
+    kernel = subprocess.check_output([os.path.join(ROOT, "jvisor"), "guest", "--initramfs", initrd, "--init", init],
+                                     text=True).strip().splitlines()[-1]
+    return kernel, initrd
+
+
+def jvisor_cmd(kernel, initrd, mem, engine, tree=ROOT):
+    return [os.path.join(tree, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd, "--append", APPEND,
+            "--mem", "%dM" % mem, "--accel", engine]
+
+
+def qemu_cmd(kernel, initrd, mem):
+    """qemu-system-i386 (TCG) on the same kernel, initramfs and command line, serial on stdout."""
+    return ["qemu-system-i386", "-accel", "tcg", "-m", str(mem), "-kernel", kernel, "-initrd", initrd,
+            "-append", APPEND, "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
+            "-display", "none", "-nodefaults"]
+
+
 def run_timed(cmd, timeout):
     """Runs cmd, timestamps the marker lines on its stdout, returns (times, peak_rss_kib, output)."""
     t_start = time.monotonic()
@@ -83,25 +111,14 @@ def main():
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="jvisor-bench.")
-    init = os.path.join(tmp, "init")
-    with open(init, "w") as f:
-        f.write(INIT % (MARK_UP, MARK_T0, a.mib, MARK_T1, MARK_G0, MARK_G1))
-    initrd = os.path.join(tmp, "initrd.cpio.gz")
-    kernel = subprocess.check_output([os.path.join(ROOT, "jvisor"), "guest", "--initramfs", initrd, "--init", init],
-                                     text=True).strip().splitlines()[-1]
-    # the default guest's command line (as ./jvisor run uses it), quiet: the same for both systems
-    append = ("console=ttyS0,115200 pci=conf1,nomsi noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1"
-              " cryptomgr.notests noisapnp quiet")
+    kernel, initrd = build_guest(tmp, INIT % (MARK_UP, MARK_T0, a.mib, MARK_T1, MARK_G0, MARK_G1))
     systems = {}
     for engine in a.accel.split(","):
-        systems["jvisor-" + engine] = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd,
-                                       "--append", append, "--mem", "%dM" % a.mem, "--accel", engine]
+        systems["jvisor-" + engine] = jvisor_cmd(kernel, initrd, a.mem, engine)
         if a.guest_decompress:
             systems["jvisor-" + engine + "-gd"] = systems["jvisor-" + engine] + ["--guest-decompress"]
     if not a.no_qemu and shutil.which("qemu-system-i386"):
-        systems["qemu-tcg"] = ["qemu-system-i386", "-accel", "tcg", "-m", str(a.mem), "-kernel", kernel, "-initrd", initrd,
-                               "-append", append, "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
-                               "-display", "none", "-nodefaults"]
+        systems["qemu-tcg"] = qemu_cmd(kernel, initrd, a.mem)
     results = {}
     for name, cmd in systems.items():
         boots, md5s, gzs, rsss = [], [], [], []

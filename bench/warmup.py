@@ -15,12 +15,12 @@ Needs: the built ./jvisor (it builds itself), qemu-system-x86 for the QEMU colum
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-MARK_UP = "jvisor: userspace up"
+sys.path.insert(0, HERE)
+import boot_vs_qemu as bvq  # the guest, the command line and the two systems' commands
+
+MARK_UP = bvq.MARK_UP
 ROUND = "warmup: round "
 DONE = "warmup: done"
-APPEND = ("console=ttyS0,115200 pci=conf1,nomsi noapic nolapic acpi=off i8042.noaux tsc=reliable panic=-1"
-          " cryptomgr.notests noisapnp quiet")
 
 INIT = """#!/bin/busybox sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -76,20 +76,10 @@ def main():
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="jvisor-warmup.")
-    init = os.path.join(tmp, "init")
-    with open(init, "w") as f:
-        f.write(INIT % (MARK_UP, a.rounds, a.mib, ROUND, DONE))
-    initrd = os.path.join(tmp, "initrd.cpio.gz")
-    kernel = subprocess.check_output([os.path.join(ROOT, "jvisor"), "guest", "--initramfs", initrd, "--init", init],
-                                     text=True).strip().splitlines()[-1]
-    systems = {}
-    for engine in a.accel.split(","):
-        systems["jvisor-" + engine] = [os.path.join(ROOT, "jvisor"), "run", "--kernel", kernel, "--initrd", initrd,
-                                       "--append", APPEND, "--mem", "%dM" % a.mem, "--accel", engine]
+    kernel, initrd = bvq.build_guest(tmp, INIT % (MARK_UP, a.rounds, a.mib, ROUND, DONE))
+    systems = {"jvisor-" + e: bvq.jvisor_cmd(kernel, initrd, a.mem, e) for e in a.accel.split(",")}
     if not a.no_qemu and shutil.which("qemu-system-i386"):
-        systems["qemu-tcg"] = ["qemu-system-i386", "-accel", "tcg", "-m", str(a.mem), "-kernel", kernel, "-initrd", initrd,
-                               "-append", APPEND, "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
-                               "-display", "none", "-nodefaults"]
+        systems["qemu-tcg"] = bvq.qemu_cmd(kernel, initrd, a.mem)
     results = {name: [] for name in systems}
     for i in range(a.runs):
         for name, cmd in systems.items():
