@@ -20,12 +20,14 @@ MARK_T1 = "bench: md5 end"
 MARK_G0 = "bench: gzip start"
 MARK_G1 = "bench: gzip end"
 
-INIT = """#!/bin/busybox sh
+# every bench guest's /init starts so: PATH, /proc, /dev, then the userspace marker (the first %s)
+INIT_HEAD = """#!/bin/busybox sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "%s" > /dev/console
-echo "%s" > /dev/console
+"""
+INIT = INIT_HEAD + """echo "%s" > /dev/console
 dd if=/dev/zero bs=1048576 count=%d 2>/dev/null | md5sum > /dev/console
 echo "%s" > /dev/console
 seq 1 560000 | head -c 4194304 > /tmp/text

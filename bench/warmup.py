@@ -22,12 +22,7 @@ MARK_UP = bvq.MARK_UP
 ROUND = "warmup: round "
 DONE = "warmup: done"
 
-INIT = """#!/bin/busybox sh
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-echo "%s" > /dev/console
-i=1
+INIT = bvq.INIT_HEAD + """i=1
 while [ $i -le %d ]; do
   dd if=/dev/zero bs=1048576 count=%d 2>/dev/null | md5sum >/dev/null
   echo "%s$i" > /dev/console
