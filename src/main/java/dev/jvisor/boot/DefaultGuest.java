@@ -202,15 +202,6 @@ public final class DefaultGuest {
         return LinuxLoader.load(mem, kernel(), initramfs(), cmdline == null ? DEFAULT_CMDLINE : cmdline, guestDecompress);
     }
 
-    /**
-     * Loads the default kernel with the initramfs in a host file instead of ours ({@code run --initrd FILE}
-     * without {@code --kernel}: QEMU's {@code -initrd} goes with the kernel it boots).
-     */
-    public BootEntry load(GuestMemory mem, Path initrd, String cmdline, boolean guestDecompress) throws BootException {
-        return LinuxLoader.load(mem, kernel(), HostFiles.read(initrd), cmdline == null ? DEFAULT_CMDLINE : cmdline,
-                guestDecompress);
-    }
-
     /** Loads the default kernel with a custom initramfs image (e.g. from {@link #initramfs(String, Map)}). */
     public BootEntry load(GuestMemory mem, byte[] initramfs, String cmdline) throws BootException {
         return LinuxLoader.load(mem, kernel(), initramfs, cmdline == null ? DEFAULT_CMDLINE : cmdline);

@@ -187,8 +187,9 @@ public final class PcMachine implements AutoCloseable {
         if (config.kernel() == null) {
             DefaultGuest guest = DefaultGuest.open();
             String cmdline = config.append() != null ? config.append() : DefaultGuest.DEFAULT_CMDLINE;
+            // --initrd without --kernel: the default kernel with that initramfs instead of ours (QEMU's -initrd)
             entry = config.initrd() == null ? guest.load(vm.ram(), cmdline, config.guestDecompress())
-                    : guest.load(vm.ram(), java.nio.file.Path.of(config.initrd()), cmdline, config.guestDecompress());
+                    : KernelLoader.load(vm.ram(), guest.kernel(), config.initrd(), cmdline, config.guestDecompress());
         } else {
             entry = KernelLoader.load(vm.ram(), config.kernel(), config.initrd(),
                     config.append() != null ? config.append() : "", config.guestDecompress());
