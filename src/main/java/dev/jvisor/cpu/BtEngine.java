@@ -8,7 +8,8 @@ import java.util.Locale;
  * The binary translator's dispatcher and translation cache ({@code --accel bt}).
  *
  * <p>Blocks are keyed by the physical address of their first instruction (plus the entry EIP and
- * SS.B, checked on entry) and kept per physical page. Translated code runs only in 32-bit code with
+ * SS.B, checked on entry): the decoded instruction cached there ({@link Insn#block}, with the
+ * start's heat) holds the block, and a list per physical page holds them all. Translated code runs only in 32-bit code with
  * a flat CS (base 0, 4 GiB limit), TF clear and outside V86; everything else is interpreted.
  * A block start becomes hot in the interpreter (a counter per branch target and per instruction
  * after an untranslated one) and is translated on the vCPU thread at the threshold. Blocks are
@@ -38,7 +39,6 @@ final class BtEngine {
     private final Vcpu c;
     private final BtTranslator translator;
     int threshold = DEFAULT_THRESHOLD;
-    private final Page[] pages;
     private int liveBlocks;
     /** Set when a store dropped translated code (read by the store slow paths of translated code). */
     boolean smc;
@@ -55,21 +55,15 @@ final class BtEngine {
     /** Instructions run by the interpreter inside a unit (BtRt.interp), by opcode. */
     final long[] inlined = new long[0x400];
 
-    private static final class Page {
-        final int ppn;
-        final BtBlock[] blocks = new BtBlock[4096];
-        final short[] heat = new short[4096];
-        final List<BtBlock> list = new ArrayList<>();
-
-        Page(int ppn) {
-            this.ppn = ppn;
-        }
-    }
+    /** By physical page: the units translated from it (to drop them when it is written or evicted), or null. */
+    private final List<BtBlock>[] pages;
 
     BtEngine(Vcpu c) {
         this.c = c;
         this.translator = new BtTranslator(c);
-        this.pages = new Page[c.decoded.ramPages()];
+        @SuppressWarnings("unchecked")
+        List<BtBlock>[] lists = new List[c.decoded.ramPages()];
+        this.pages = lists;
     }
 
     /**
@@ -107,7 +101,9 @@ final class BtEngine {
             prevStart = eip;
             return false;
         }
-        BtBlock b = lookup(eip, true);
+        // the instruction here, which the interpreter looks up next anyway, holds this start's heat and unit
+        Insn in = c.interp.cachedInsn(eip);
+        BtBlock b = in == null ? null : unitAt(in, eip, false);
         if (b == null) {
             prevStart = eip;
             return false;
@@ -227,41 +223,49 @@ final class BtEngine {
             }
         }
         int pa = (e & ~0xfff) | (eip & 0xfff);
-        int ppn = pa >>> 12;
-        Page p = pages[ppn];
-        int off = pa & 0xfff;
-        if (p != null) {
-            BtBlock b = p.blocks[off];
-            if (b != null && b.eip == eip && b.stack32 == c.stack32) {
-                return b;
-            }
-        }
-        if (!candidate) {
+        Insn[] code = c.decoded.get(pa >>> 12);
+        Insn in = code == null ? null : code[pa & 0xfff];
+        if (in == null || !in.code32) {
+            // not decoded here yet: the interpreter runs it now (and caches it), so the next lookup finds it
             return null;
         }
-        if (p == null) {
-            p = new Page(ppn);
-            pages[ppn] = p;
+        if (!candidate) {
+            BtBlock b = in.block;
+            return b != null && b.valid && b.eip == eip && b.stack32 == c.stack32 ? b : null;
         }
-        int h = p.heat[off];
+        return unitAt(in, eip, hot);
+    }
+
+    /**
+     * The valid unit starting at the cached instruction in (at eip in flat 32-bit code), counting heat
+     * and translating at the threshold (or at once if hot); null while it stays interpreted.
+     */
+    private BtBlock unitAt(Insn in, int eip, boolean hot) {
+        BtBlock b = in.block;
+        if (b != null && b.valid && b.eip == eip && b.stack32 == c.stack32) {
+            return b;
+        }
+        int h = in.heat;
         if (h < 0) {
             return null; // not translatable here
         }
         if (h + 1 < threshold && !hot) {
-            p.heat[off] = (short) Math.min(h + 1, Short.MAX_VALUE);
+            in.heat = h + 1;
             return null;
         }
-        return translate(p, pa, eip);
+        int e = c.tlbRead[eip >>> 12];
+        if (e == 0) {
+            return null;
+        }
+        return translate(in, (e & ~0xfff) | (eip & 0xfff), eip);
     }
 
     /** Blocks the translator failed on (a bug; they run on the interpreter instead). */
     long translationFailures;
 
-    private BtBlock translate(Page p, int pa, int eip) {
+    private BtBlock translate(Insn in, int pa, int eip) {
         if (liveBlocks >= MAX_BLOCKS) {
             flushAll();
-            p = new Page(pa >>> 12);
-            pages[pa >>> 12] = p;
         }
         long t0 = System.nanoTime();
         BtBlock b;
@@ -278,45 +282,48 @@ final class BtEngine {
             b = null;
         }
         translateNanos += System.nanoTime() - t0;
-        int off = pa & 0xfff;
         if (b == null) {
             untranslatable++;
-            p.heat[off] = -1;
+            in.heat = -1;
             return null;
         }
-        c.codePage(pa >>> 12); // writes to the page now take the slow path and invalidate
-        c.decoded.pin(pa >>> 12); // ... as long as its blocks live: the decoded cache must not evict it
+        int ppn = pa >>> 12;
+        c.codePage(ppn); // writes to the page now take the slow path and invalidate
+        c.decoded.pin(ppn); // ... as long as its blocks live: the decoded cache must not evict it
         translated++;
         liveBlocks++;
-        p.blocks[off] = b;
-        p.list.add(b);
-        p.heat[off] = 0;
+        List<BtBlock> list = pages[ppn];
+        if (list == null) {
+            list = new ArrayList<>();
+            pages[ppn] = list;
+        }
+        list.add(b);
+        in.block = b;
+        in.heat = 0;
         return b;
     }
 
     /** A physical page holding code was written (by the CPU or by DMA) or left the decoded cache: drop its blocks and heat. */
     void invalidatePage(int ppn) {
-        Page p = pages[ppn];
-        if (p == null) {
+        List<BtBlock> list = pages[ppn];
+        if (list == null) {
             return;
         }
         pages[ppn] = null;
-        if (!p.list.isEmpty()) {
-            smc = true;
-            for (BtBlock b : p.list) {
-                b.valid = false;
-            }
-            invalidatedBlocks += p.list.size();
-            liveBlocks -= p.list.size();
+        smc = true;
+        for (BtBlock b : list) {
+            b.valid = false;
         }
+        invalidatedBlocks += list.size();
+        liveBlocks -= list.size();
     }
 
-    /** Drops every block (the cache bound). */
+    /** Drops every block (the cache bound); the heat counted since a start was last translated stays. */
     void flushAll() {
         for (int i = 0; i < pages.length; i++) {
-            Page p = pages[i];
-            if (p != null) {
-                for (BtBlock b : p.list) {
+            List<BtBlock> list = pages[i];
+            if (list != null) {
+                for (BtBlock b : list) {
                     b.valid = false;
                 }
                 pages[i] = null;

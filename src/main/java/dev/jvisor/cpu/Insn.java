@@ -28,6 +28,15 @@ public final class Insn {
     boolean taken;
     /** The binary translator's verdict, cached: 0 not asked yet, 1 a unit can hold it, 2 it ends a unit (BtEngine.enter). */
     byte unit;
+    /**
+     * For the binary translator, where this cached instruction may start a unit: executions counted
+     * there towards the translation threshold (-1: the translator failed on it), and the unit
+     * translated from here (checked on use: valid, same entry EIP and SS.B). Kept here, not in tables
+     * of the translator's own, so that the dispatcher finds them with the instruction the interpreter
+     * looks up anyway (BtEngine.enter).
+     */
+    int heat;
+    BtBlock block;
 
     public boolean isMemory() {
         return hasModrm && mod != 3;

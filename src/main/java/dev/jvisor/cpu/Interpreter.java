@@ -145,6 +145,30 @@ final class Interpreter implements Decoder.Fetcher {
         return fresh;
     }
 
+    /**
+     * The cached decoded instruction at eip in flat 32-bit code, decoding and caching it if needed, for
+     * the translator's dispatcher (which keeps a unit start's heat and unit in it); null where nothing is
+     * cached (code in MMIO, an instruction crossing its page) or the fetch faults. Never raises: a fault
+     * is left for {@link #step}, which fetches there next (CR2 is left as it was).
+     */
+    Insn cachedInsn(int eip) {
+        if ((eip & ~0xfff) == hotLinPage) {
+            Insn cached = hotPage[eip & 0xfff];
+            if (cached != null && cached.code32) {
+                return cached;
+            }
+        }
+        int cr2 = c.cr2;
+        try {
+            startEip = eip;
+            Insn in = lookupSlow(eip, eip, eip);
+            return in == scratch || (eip & 0xfff) + in.length > 0x1000 ? null : in;
+        } catch (CpuFault f) {
+            c.cr2 = cr2;
+            return null;
+        }
+    }
+
     private void makeHot(int lin, int pa, Insn[] page) {
         hotPage = page;
         hotLinPage = lin & ~0xfff;
