@@ -6,7 +6,6 @@ import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 import java.lang.classfile.ClassFile;
-import java.lang.classfile.ClassHierarchyResolver;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
@@ -59,8 +58,8 @@ final class BtTranslator {
     private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_void, CD_INTS, CD_int, CD_int, CD_long);
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
-    private static final ClassFile CF = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
-            ClassHierarchyResolver.defaultResolver().orElse(ClassHierarchyResolver.ofClassLoading(BtTranslator.class.getClassLoader()))));
+    /** Units are version-49 class files (see generate): no stack maps, so no class hierarchy to resolve. */
+    private static final ClassFile CF = ClassFile.of();
 
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
