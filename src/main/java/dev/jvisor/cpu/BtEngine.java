@@ -288,6 +288,7 @@ final class BtEngine {
             return null;
         }
         int ppn = pa >>> 12;
+        warm(b);
         c.codePage(ppn); // writes to the page now take the slow path and invalidate
         c.decoded.pin(ppn); // ... as long as its blocks live: the decoded cache must not evict it
         translated++;
@@ -301,6 +302,24 @@ final class BtEngine {
         in.block = b;
         in.heat = 0;
         return b;
+    }
+
+    static final int WARM_CALLS = Integer.getInteger("jvisor.bt.warmCalls", 256);
+
+    /**
+     * Calls a new unit WARM_CALLS times with {@link Vcpu#btDry} set, so that it returns at once: the JVM counts
+     * them as invocations and queues the unit for C1 at once, instead of after its first couple of hundred
+     * real runs in the JVM's bytecode interpreter (which runs a unit many times slower than our interpreter).
+     */
+    private void warm(BtBlock b) {
+        c.btDry = true;
+        try {
+            for (int i = 0; i < WARM_CALLS; i++) {
+                b.run(c);
+            }
+        } finally {
+            c.btDry = false;
+        }
     }
 
     /** A physical page holding code was written (by the CPU or by DMA) or left the decoded cache: drop its blocks and heat. */

@@ -348,6 +348,11 @@ final class BtTranslator {
         }
         common = b.newLabel();
         head = b.newLabel();
+        // a dry call (BtEngine.warm) returns before anything
+        Label live = b.newLabel();
+        b.aload(C).getfield(CD_VCPU, "btDry", CD_boolean).ifeq(live);
+        b.iconst_0().ireturn();
+        b.labelBinding(live);
         // prologue: registers and an empty flags record (FOP -1: the record is in the Vcpu)
         for (int r = 0; r < 8; r++) {
             regFromVcpu(r);

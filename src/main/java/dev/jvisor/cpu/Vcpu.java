@@ -514,6 +514,8 @@ public final class Vcpu {
     /** Binary translation: the unit that returned to the dispatcher, and how many units ran chained before it (BtRt.next). */
     BtBlock btLast;
     int btChain;
+    /** Set while the translator calls a new unit only to get it compiled (BtEngine.warm): the unit returns at once. */
+    boolean btDry;
 
     private CpuFault segFault(int s) {
         return s == SS ? CpuFault.withError(CpuFault.SS, 0) : CpuFault.gp(0);
