@@ -132,7 +132,7 @@ final class BtRt {
 
     static int ld16(int[] tlb, int lin, long ram) {
         int e = entry(tlb, lin);
-        if ((e - 1 | 0xffe - (lin & 0xfff)) < 0) { // no entry (e >= 0: RAM < 2 GiB), or crossing the page: one test
+        if (e == 0 || (lin & 0xfff) > 0xffe) {
             throw MISS;
         }
         return UNSAFE.getShortUnaligned(null, ram + pa(e, lin), false) & 0xffff;
@@ -140,7 +140,7 @@ final class BtRt {
 
     static int ld32(int[] tlb, int lin, long ram) {
         int e = entry(tlb, lin);
-        if ((e - 1 | 0xffc - (lin & 0xfff)) < 0) { // no entry (e >= 0: RAM < 2 GiB), or crossing the page: one test
+        if (e == 0 || (lin & 0xfff) > 0xffc) {
             throw MISS;
         }
         return UNSAFE.getIntUnaligned(null, ram + pa(e, lin), false);
@@ -156,7 +156,7 @@ final class BtRt {
 
     static void sto16(int[] tlb, int lin, int v, long ram) {
         int e = entry(tlb, lin);
-        if ((e - 1 | 0xffe - (lin & 0xfff)) < 0) { // no entry (e >= 0: RAM < 2 GiB), or crossing the page: one test
+        if (e == 0 || (lin & 0xfff) > 0xffe) {
             throw MISS;
         }
         UNSAFE.putShortUnaligned(null, ram + pa(e, lin), (short) v, false);
@@ -164,7 +164,7 @@ final class BtRt {
 
     static void sto32(int[] tlb, int lin, int v, long ram) {
         int e = entry(tlb, lin);
-        if ((e - 1 | 0xffc - (lin & 0xfff)) < 0) { // no entry (e >= 0: RAM < 2 GiB), or crossing the page: one test
+        if (e == 0 || (lin & 0xfff) > 0xffc) {
             throw MISS;
         }
         UNSAFE.putIntUnaligned(null, ram + pa(e, lin), v, false);
