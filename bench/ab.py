@@ -12,7 +12,11 @@ Each variant runs once before the rounds (its first run after a build trains the
 With --boot-only the guest powers off at the userspace marker: each run is only a boot (seconds to the
 marker and the vCPU thread's CPU seconds by then), so more rounds fit in the same time.
 
-Usage: bench/ab.py [--runs N] [--mib 64] [--accel bt] [--mem 256] [--boot-only] VARIANT...
+With --mips each run also takes the CPU bench (`jvisor bench --accel ACCEL --runs 3`, its median MIPS):
+a steady-state loop with less noise than the workloads (session 14: it showed a 13% loss of translated
+code that the workloads' noise hid).
+
+Usage: bench/ab.py [--runs N] [--mib 64] [--accel bt] [--mem 256] [--boot-only] [--mips] VARIANT...
 """
 import argparse, os, statistics, subprocess, sys, tempfile, time
 
@@ -71,6 +75,17 @@ def run_once(tree, jopts, kernel, initrd, a):
             marks[bvq.MARK_G1][1] - marks[bvq.MARK_G0][1])
 
 
+def bench_mips(tree, jopts, a):
+    """The CPU bench's median MIPS on the variant's engine."""
+    env = dict(os.environ, JVISOR_JAVA_OPTS=jopts)
+    out = subprocess.run([os.path.join(tree, "jvisor"), "bench", "--accel", a.accel, "--runs", "3"],
+                         capture_output=True, text=True, env=env).stdout
+    for line in out.splitlines():
+        if line.startswith("MIPS (median"):
+            return float(line.split(":")[1].split()[0])
+    sys.exit("jvisor-ab: %s: the CPU bench printed no MIPS" % tree)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -78,6 +93,7 @@ def main():
     ap.add_argument("--accel", default="bt")
     ap.add_argument("--mem", type=int, default=256)
     ap.add_argument("--boot-only", action="store_true")
+    ap.add_argument("--mips", action="store_true")
     ap.add_argument("variants", nargs="+")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="jvisor-ab.")
@@ -89,9 +105,13 @@ def main():
     results = {v: [] for v in a.variants}
     fmt = ("boot %5.2f  | vCPU CPU %5.2f" if a.boot_only
            else "boot %5.2f  WL1 %5.2f  WL2 %5.2f  | vCPU CPU WL1 %5.2f  WL2 %5.2f")
+    if a.mips:
+        fmt += "  | MIPS %6.1f"
     for r in range(a.runs):
         for v, (tree, jopts) in zip(a.variants, variants):
             row = run_once(tree, jopts, kernel, initrd, a)
+            if a.mips:
+                row = tuple(row if isinstance(row, tuple) else (row,)) + (bench_mips(tree, jopts, a),)
             results[v].append(row)
             print("run %d  %-40s " % (r + 1, v) + fmt % row, flush=True)
     for v in a.variants:
