@@ -139,7 +139,7 @@ final class BtEngine {
                         // a unit cut at its size limit leads to code as hot as itself: translated now, not after
                         // another threshold's worth of runs (a 160-instruction loop body needed four times the
                         // threshold to be translated whole, and boot's blake2s rounds stayed interpreted)
-                        nb = lookup(c.eip, true, b.kind[x] == BtBlock.CHAIN && b.op[x] == BtBlock.CONTINUES);
+                        nb = lookup(c.eip, b.kind[x] == BtBlock.CHAIN && b.op[x] == BtBlock.CONTINUES);
                         if (nb != null) {
                             b.succ[x] = nb;
                         }
@@ -149,7 +149,7 @@ final class BtEngine {
                 case BtBlock.HELPER -> {
                     // an instruction run by the interpreter left the unit (transfer, REP chunk, fault, SMC):
                     // a delivered fault may have left flat 32-bit code, which lookup checks except TF/VM
-                    b = (c.flags & (Vcpu.TF | Vcpu.VM)) == 0 ? lookup(c.eip, true) : null;
+                    b = (c.flags & (Vcpu.TF | Vcpu.VM)) == 0 ? lookup(c.eip, false) : null;
                 }
                 case BtBlock.END -> {
                     int op = b.op[x];
@@ -190,21 +190,17 @@ final class BtEngine {
         return u == 1;
     }
 
-    private BtBlock lookup(int eip, boolean candidate) {
-        return lookup(eip, candidate, false);
-    }
-
-    /** The valid block for eip (counting heat and translating when hot, or at once if hot is set, if candidate), or null. */
-    private BtBlock lookup(int eip, boolean candidate, boolean hot) {
+    /**
+     * The valid block for eip where a unit left for it (counting heat and translating when hot, or at once
+     * if hot is set), or null.
+     */
+    private BtBlock lookup(int eip, boolean hot) {
         Vcpu c = this.c;
         if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1) {
             return null;
         }
         int e = c.tlbRead[eip >>> 12];
         if (e == 0) {
-            if (!candidate) {
-                return null;
-            }
             // fill the TLB as the interpreter's fetch would (a fault is left for the interpreter to
             // raise when it really fetches there: an interrupt may come first, so this probe must not
             // leave CR2 changed; found by LinuxLockstepTest)
@@ -228,10 +224,6 @@ final class BtEngine {
         if (in == null || !in.code32) {
             // not decoded here yet: the interpreter runs it now (and caches it), so the next lookup finds it
             return null;
-        }
-        if (!candidate) {
-            BtBlock b = in.block;
-            return b != null && b.valid && b.eip == eip && b.stack32 == c.stack32 ? b : null;
         }
         return unitAt(in, eip, hot);
     }
