@@ -341,7 +341,7 @@ public final class Vcpu {
             tlbRead = r;
             tlbWrite = cpl == 3 ? tlbWriteUser : tlbWriteSup;
         }
-        interp.invalidateFetch();
+        interp.cplChanged(cpl == 3);
     }
 
     // =====================================================================================

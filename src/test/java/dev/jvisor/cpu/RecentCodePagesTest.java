@@ -1,0 +1,100 @@
+package dev.jvisor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The interpreter's recent code pages are cached translations: a remapped code page is fetched from its
+ * new frame after INVLPG or a CR3 load, and a page cached while running at CPL 0 gives CPL 3 no way
+ * around the page's supervisor-only protection.
+ */
+class RecentCodePagesTest {
+    private static final int PD = 0x1000, PT = 0x2000;
+
+    /** Paging on, the first 4 MiB identity-mapped user/writable, except the given pages supervisor-only. */
+    private static TestCpu pagedCpu(int... supervisorPages) {
+        TestCpu c = new TestCpu(1 << 22);
+        c.write(PD, le(PT | 7));
+        for (int p = 0; p < 1024; p++) {
+            c.write(PT + 4 * p, le((p << 12) | 7));
+        }
+        for (int p : supervisorPages) {
+            c.write(PT + 4 * p, le((p << 12) | 3));
+        }
+        c.vcpu().controls.invlpgExiting = false; // the guest's own INVLPG and MOV CR3 run natively here
+        c.vcpu().controls.cr3LoadExiting = false;
+        c.vcpu().writeCr(3, PD);
+        c.vcpu().writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET | Vcpu.CR0_PG);
+        c.setReg(Vcpu.ESP, 0x9000);
+        return c;
+    }
+
+    private static byte[] le(int v) {
+        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
+    }
+
+    private static final byte[] CALL_6000_HLT = {
+        (byte) 0xe8, (byte) 0xfb, 0x2f, 0x00, 0x00,  // 3000: call 6000
+        (byte) 0xf4,                                   // 3005: hlt
+    };
+
+    @Test
+    void aRemappedCodePageRunsItsNewFrameAfterInvlpg() {
+        TestCpu c = pagedCpu();
+        c.write(0x3000, CALL_6000_HLT);
+        c.write(0x6000, new byte[] {(byte) 0xb8, 1, 0, 0, 0, (byte) 0xc3}); // mov eax, 1; ret
+        c.write(0x7000, new byte[] {(byte) 0xb8, 2, 0, 0, 0, (byte) 0xc3}); // mov eax, 2; ret
+        assertEquals(-1, c.run(0x3000, 100));
+        assertEquals(1, c.reg(Vcpu.EAX));
+        assertEquals(-1, c.run(0x3000, 100)); // both pages are recent now
+        assertEquals(1, c.reg(Vcpu.EAX));
+
+        c.write(PT + 4 * 6, le(0x7000 | 7)); // linear 6000 -> frame 7000
+        c.write(0x3100, new byte[] {
+            0x0f, 0x01, 0x3d, 0x00, 0x60, 0x00, 0x00, // 3100: invlpg [6000]
+            (byte) 0xe8, (byte) 0xf4, 0x2e, 0x00, 0x00, // 3107: call 6000
+            (byte) 0xf4,                                // 310c: hlt
+        });
+        assertEquals(-1, c.run(0x3100, 100));
+        assertEquals(2, c.reg(Vcpu.EAX));
+    }
+
+    @Test
+    void aRemappedCodePageRunsItsNewFrameAfterACr3Load() {
+        TestCpu c = pagedCpu();
+        c.write(0x3000, CALL_6000_HLT);
+        c.write(0x6000, new byte[] {(byte) 0xb8, 1, 0, 0, 0, (byte) 0xc3});
+        c.write(0x7000, new byte[] {(byte) 0xb8, 2, 0, 0, 0, (byte) 0xc3});
+        assertEquals(-1, c.run(0x3000, 100));
+        assertEquals(1, c.reg(Vcpu.EAX));
+
+        c.write(PT + 4 * 6, le(0x7000 | 7));
+        c.write(0x3100, new byte[] {
+            0x0f, 0x20, (byte) 0xd8,                    // 3100: mov eax, cr3
+            0x0f, 0x22, (byte) 0xd8,                    // 3103: mov cr3, eax
+            (byte) 0xe8, (byte) 0xf5, 0x2e, 0x00, 0x00, // 3106: call 6000
+            (byte) 0xf4,                                // 310b: hlt
+        });
+        assertEquals(-1, c.run(0x3100, 100));
+        assertEquals(2, c.reg(Vcpu.EAX));
+    }
+
+    @Test
+    void aSupervisorCodePageRunAtCpl0FaultsAtCpl3() {
+        TestCpu c = pagedCpu(5);
+        c.write(0x5000, new byte[] {(byte) 0xb8, 1, 0, 0, 0, (byte) 0xf4}); // mov eax, 1; hlt
+        assertEquals(-1, c.run(0x5000, 100));
+        assertEquals(1, c.reg(Vcpu.EAX));
+
+        Vcpu v = c.vcpu();
+        v.setSegment(Segment.CS, 0x1b, 0, -1, 0xc0fb);
+        v.setSegment(Segment.SS, 0x23, 0, -1, 0xc0f3);
+        v.updateCpl();
+        assertEquals(3, v.cpl);
+        c.setReg(Vcpu.EAX, 0);
+        assertEquals(CpuFault.PF, c.run(0x5000, 100));
+        assertEquals(0, c.reg(Vcpu.EAX));
+        assertEquals(0x5000, v.cr2);
+    }
+}
