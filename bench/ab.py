@@ -7,6 +7,8 @@ alike; prints each run and the medians, with the vCPU thread's CPU seconds in WL
 A variant is a jvisor tree (a checkout with its own ./jvisor, e.g. a `git worktree add --detach
 /tmp/base HEAD~1`), optionally followed by ':' and JVM options for it (JVISOR_JAVA_OPTS), e.g.
   bench/ab.py --runs 3 /tmp/base . .:-Djvisor.bt.threshold=4096
+Words of the form NAME=VALUE with an upper-case NAME set environment variables instead (e.g.
+  bench/ab.py . .:JVISOR_NO_MALLOC_THP=1).
 Each variant runs once before the rounds (its first run after a build trains the AOT cache).
 
 With --boot-only the guest powers off at the userspace marker: each run is only a boot (seconds to the
@@ -52,9 +54,23 @@ def busiest_thread_cpu(pid):
     return best
 
 
+def variant_env(jopts):
+    """The environment for a variant's options: NAME=VALUE words with an upper-case NAME are environment
+    variables (e.g. JVISOR_NO_MALLOC_THP=1), the rest JVM options."""
+    env, jvm = dict(os.environ), []
+    for w in jopts.split():
+        name, eq, value = w.partition("=")
+        if eq and name.isupper() and not name.startswith("-"):
+            env[name] = value
+        else:
+            jvm.append(w)
+    env["JVISOR_JAVA_OPTS"] = " ".join(jvm)
+    return env
+
+
 def run_once(tree, jopts, kernel, initrd, a):
     cmd = bvq.jvisor_cmd(kernel, initrd, a.mem, a.accel, tree)
-    env = dict(os.environ, JVISOR_JAVA_OPTS=jopts)
+    env = variant_env(jopts)
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=env)
     marks = {}
@@ -77,7 +93,7 @@ def run_once(tree, jopts, kernel, initrd, a):
 
 def bench_mips(tree, jopts, a):
     """The CPU bench's median MIPS on the variant's engine."""
-    env = dict(os.environ, JVISOR_JAVA_OPTS=jopts)
+    env = variant_env(jopts)
     out = subprocess.run([os.path.join(tree, "jvisor"), "bench", "--accel", a.accel, "--runs", "3"],
                          capture_output=True, text=True, env=env).stdout
     for line in out.splitlines():

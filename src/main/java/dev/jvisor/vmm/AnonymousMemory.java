@@ -28,11 +28,12 @@ public final class AnonymousMemory {
     // <sys/mman.h> on Linux x86-64 and AArch64 (generic values)
     private static final int PROT_READ = 1, PROT_WRITE = 2;
     private static final int MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    private static final int MADV_HUGEPAGE = 14;
 
-    private static final MethodHandle MMAP, MUNMAP;
+    private static final MethodHandle MMAP, MUNMAP, MADVISE;
 
     static {
-        MethodHandle mmap = null, munmap = null;
+        MethodHandle mmap = null, munmap = null, madvise = null;
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         if (os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
@@ -44,12 +45,15 @@ public final class AnonymousMemory {
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
                 munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                madvise = linker.downcallHandle(libc.find("madvise").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
             } catch (RuntimeException e) {
-                mmap = munmap = null; // native access refused or libc not found: fall back
+                mmap = munmap = madvise = null; // native access refused or libc not found: fall back
             }
         }
         MMAP = mmap;
         MUNMAP = munmap;
+        MADVISE = madvise;
     }
 
     /** Whether memory from {@link #allocate} is resident only once touched (false: the fallback). */
@@ -68,10 +72,27 @@ public final class AnonymousMemory {
                 throw new IllegalStateException("mmap failed", t);
             }
             if (base.address() != -1L) { // MAP_FAILED is (void *) -1
+                hugePages(base, size);
                 return base.reinterpret(size, Arena.ofAuto(), s -> unmap(s, size));
             }
         }
         return Arena.ofAuto().allocate(size, 4096);
+    }
+
+    /**
+     * Asks for transparent huge pages where the host offers them on request (THP "madvise" mode, Debian's
+     * default): the guest's first touch of each 2 MiB then costs one page fault instead of 512, as the
+     * guest's own page faults do with THP under KVM. Best effort: where the call fails, pages stay 4 KiB.
+     */
+    private static void hugePages(MemorySegment base, long size) {
+        if (Boolean.getBoolean("jvisor.noHugePages")) {
+            return;
+        }
+        try {
+            int unused = (int) MADVISE.invokeExact(base, size, MADV_HUGEPAGE);
+        } catch (Throwable t) {
+            // no huge pages: 4 KiB pages work the same, with more page faults
+        }
     }
 
     private static void unmap(MemorySegment s, long size) {
