@@ -66,13 +66,13 @@ final class BtEngine {
         this.pages = lists;
     }
 
+    /** The instruction count at the last MISS exit (-1: none pending): the interpreter runs that instruction first. */
+    private long missedAt = -1;
+
     /**
      * Runs translated code at the current EIP if there is (or now should be) some. Returns false
      * when the interpreter should execute the next instruction.
      */
-    /** The instruction count at the last MISS exit (-1: none pending): the interpreter runs that instruction first. */
-    private long missedAt = -1;
-
     boolean enter() {
         Vcpu c = this.c;
         int eip = c.eip;
@@ -82,13 +82,7 @@ final class BtEngine {
         // runs before every interpreted instruction, so it comes first and the translator's verdict on the
         // previous instruction is cached in it (the mode checks below only for candidates: code that becomes
         // flat again gets there by a far transfer or an event, which are candidates or make the next one)
-        int ps = prevStart;
-        Insn prev = c.interp.in;
-        if (ps != -1 && eip == ps + prev.length && ((eip ^ ps) & ~0xfff) == 0 && unitCanHold(prev)) {
-            // straight on from an interpreted instruction that a unit could have held: not a unit start of its
-            // own (a unit there is entered the next time a branch or an untranslatable instruction leads to it;
-            // looking on every interpreted instruction cost ~20% of the vCPU thread in a boot)
-            prevStart = eip;
+        if (straightOn()) {
             return false;
         }
         if (!c.code32 || c.segBase[Segment.CS] != 0 || c.segLimit[Segment.CS] != -1 || (c.flags & (Vcpu.TF | Vcpu.VM)) != 0) {
@@ -178,6 +172,24 @@ final class BtEngine {
         blockRuns += runs;
         prevStart = -1;
         return true;
+    }
+
+    /**
+     * Whether the next instruction goes straight on from the one just interpreted, on its page, after an
+     * instruction a unit could have held: then it is no unit start of its own (a unit there is entered the
+     * next time a branch or an untranslatable instruction leads to it; looking on every interpreted
+     * instruction cost ~20% of the vCPU thread in a boot), and the interpreter runs it without the rest of
+     * {@link #enter} (Vcpu.run loops on this test, small enough to be inlined there).
+     */
+    boolean straightOn() {
+        int eip = c.eip;
+        int ps = prevStart;
+        Insn prev = c.interp.in;
+        if (ps != -1 && eip == ps + prev.length && ((eip ^ ps) & ~0xfff) == 0 && unitCanHold(prev)) {
+            prevStart = eip;
+            return true;
+        }
+        return false;
     }
 
     /** Whether a unit can hold the instruction (translated, or run inline by the interpreter), cached in it. */
