@@ -49,6 +49,15 @@ final class Interpreter implements Decoder.Fetcher {
         recentUser.clear();
     }
 
+    /** INVLPG of lin (large: the TLB had it from a 4 MiB page): forgets that page, or the 4 MiB around it. */
+    void invalidateFetchPage(int lin, boolean large) {
+        fetchLinPage = -1;
+        hotPage = null;
+        hotLinPage = -1;
+        recentSup.forgetLinear(lin, large);
+        recentUser.forgetLinear(lin, large);
+    }
+
     /** The CPL changed: the current page is forgotten, the recent pages of the other privilege level are used. */
     void cplChanged(boolean user) {
         fetchLinPage = -1;

@@ -41,9 +41,24 @@ final class RecentCodePages {
         }
     }
 
+    /** INVLPG of lin: forgets its page, or every page of its 4 MiB page if the TLB had it from one. */
+    void forgetLinear(int linear, boolean large) {
+        if (large) {
+            for (int s = 0; s < SLOTS; s++) {
+                if (lin[s] != -1 && (lin[s] >>> 22) == (linear >>> 22)) {
+                    lin[s] = -1;
+                }
+            }
+        } else {
+            int s = slot(linear);
+            if (lin[s] == (linear & ~0xfff)) {
+                lin[s] = -1;
+            }
+        }
+    }
+
+    /** Forgets every page (an entry is valid only with its linear page set; the rest is overwritten on reuse). */
     void clear() {
         Arrays.fill(lin, -1);
-        Arrays.fill(ppn, -1);
-        Arrays.fill(page, null);
     }
 }

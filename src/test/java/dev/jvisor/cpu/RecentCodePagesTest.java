@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 class RecentCodePagesTest {
     private static final int PD = 0x1000, PT = 0x2000;
 
-    /** Paging on, the first 4 MiB identity-mapped user/writable, except the given pages supervisor-only. */
+    /** Paging on (16 MiB of RAM), the first 4 MiB identity-mapped user/writable, except the given pages supervisor-only. */
     private static TestCpu pagedCpu(int... supervisorPages) {
-        TestCpu c = new TestCpu(1 << 22);
+        TestCpu c = new TestCpu(1 << 24);
         c.write(PD, le(PT | 7));
         for (int p = 0; p < 1024; p++) {
             c.write(PT + 4 * p, le((p << 12) | 7));
@@ -75,6 +75,30 @@ class RecentCodePagesTest {
             0x0f, 0x22, (byte) 0xd8,                    // 3103: mov cr3, eax
             (byte) 0xe8, (byte) 0xf5, 0x2e, 0x00, 0x00, // 3106: call 6000
             (byte) 0xf4,                                // 310b: hlt
+        });
+        assertEquals(-1, c.run(0x3100, 100));
+        assertEquals(2, c.reg(Vcpu.EAX));
+    }
+
+    @Test
+    void invlpgInA4MibPageForgetsEveryRecentPageOfIt() {
+        TestCpu c = pagedCpu();
+        c.write(PD + 4, le(0x400000 | 0x87)); // linear 4 MiB-8 MiB: one 4 MiB page at 4 MiB
+        c.vcpu().writeCr(4, Vcpu.CR4_PSE);
+        byte[] callNextPage = {(byte) 0xe8, (byte) 0xfb, 0x0f, 0x00, 0x00, (byte) 0xc3}; // x6000: call x7000; ret
+        c.write(0x406000, callNextPage);
+        c.write(0x407000, new byte[] {(byte) 0xb8, 1, 0, 0, 0, (byte) 0xc3});
+        c.write(0x806000, callNextPage);
+        c.write(0x807000, new byte[] {(byte) 0xb8, 2, 0, 0, 0, (byte) 0xc3});
+        c.write(0x3000, new byte[] {(byte) 0xe8, (byte) 0xfb, 0x2f, 0x40, 0x00, (byte) 0xf4}); // call 406000; hlt
+        assertEquals(-1, c.run(0x3000, 100));
+        assertEquals(1, c.reg(Vcpu.EAX));
+
+        c.write(PD + 4, le(0x800000 | 0x87)); // the 4 MiB page moves to 8 MiB
+        c.write(0x3100, new byte[] {
+            0x0f, 0x01, 0x3d, 0x00, 0x60, 0x40, 0x00,   // 3100: invlpg [406000] (not 407000)
+            (byte) 0xe8, (byte) 0xf4, 0x2e, 0x40, 0x00, // 3107: call 406000
+            (byte) 0xf4,                                // 310c: hlt
         });
         assertEquals(-1, c.run(0x3100, 100));
         assertEquals(2, c.reg(Vcpu.EAX));
