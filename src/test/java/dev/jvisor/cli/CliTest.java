@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The run command's contract for bad host input and guest outcomes: one line and a status. */
 class CliTest {
@@ -26,12 +25,7 @@ class CliTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
-            CommandLine cl = new CommandLine(new Main());
-            cl.setParameterExceptionHandler((ex, a) -> {
-                System.err.println("jvisor: " + ex.getMessage());
-                return 1;
-            });
-            int status = cl.execute(args);
+            int status = Main.execute(args);
             return new Result(status, err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setErr(oldErr);
