@@ -44,8 +44,9 @@ public final class Main implements Callable<Integer> {
             case "train" -> new Train();
             default -> null;
         };
+        String[] rest = sub == null ? args : java.util.Arrays.copyOfRange(args, 1, args.length);
         if (sub instanceof Run) {
-            Run run = Run.parse(java.util.Arrays.copyOfRange(args, 1, args.length));
+            Run run = Run.parse(rest);
             if (run != null) {
                 return run.call();
             }
@@ -55,7 +56,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("jvisor: " + ex.getMessage());
             return 1;
         });
-        return cl.execute(sub == null ? args : java.util.Arrays.copyOfRange(args, 1, args.length));
+        return cl.execute(rest);
     }
 
     /** Parses sizes like 256M, 1G, 65536K or a plain number of MiB. */

@@ -40,30 +40,30 @@ final class Interpreter implements Decoder.Fetcher {
         this.str = new InsnString(c, this);
     }
 
-    /** The TLB was flushed (all of it, or a page) or CS was loaded: forgets every code page it knows. */
+    /** The TLB was flushed or CS was loaded: forgets every code page it knows. */
     void invalidateFetch() {
-        fetchLinPage = -1;
-        hotPage = null;
-        hotLinPage = -1;
+        forgetCurrentPage();
         recentSup.clear();
         recentUser.clear();
     }
 
     /** INVLPG of lin (large: the TLB had it from a 4 MiB page): forgets that page, or the 4 MiB around it. */
     void invalidateFetchPage(int lin, boolean large) {
-        fetchLinPage = -1;
-        hotPage = null;
-        hotLinPage = -1;
+        forgetCurrentPage();
         recentSup.forgetLinear(lin, large);
         recentUser.forgetLinear(lin, large);
     }
 
     /** The CPL changed: the current page is forgotten, the recent pages of the other privilege level are used. */
     void cplChanged(boolean user) {
+        forgetCurrentPage();
+        recent = user ? recentUser : recentSup;
+    }
+
+    private void forgetCurrentPage() {
         fetchLinPage = -1;
         hotPage = null;
         hotLinPage = -1;
-        recent = user ? recentUser : recentSup;
     }
 
     // The page the CPU is executing from: its linear page and decoded-instruction array, so that a
