@@ -133,22 +133,20 @@ public final class Main implements Callable<Integer> {
                 int eq = a.startsWith("--") ? a.indexOf('=') : -1;
                 String name = eq > 0 ? a.substring(0, eq) : a;
                 String v = eq > 0 ? a.substring(eq + 1) : null;
-                boolean flag = switch (name) {
-                    case "--icount", "--stats", "--no-reboot", "--pv", "--invtsc", "--guest-decompress", "--profile-stacks" -> true;
-                    default -> false;
-                };
+                boolean flag = true;
+                switch (name) {
+                    case "--icount" -> r.icount = true;
+                    case "--stats" -> r.stats = true;
+                    case "--no-reboot" -> r.noReboot = true;
+                    case "--pv" -> r.pv = true;
+                    case "--invtsc" -> r.invtsc = true;
+                    case "--guest-decompress" -> r.guestDecompress = true;
+                    case "--profile-stacks" -> r.profileStacks = true;
+                    default -> flag = false;
+                }
                 if (flag) {
                     if (v != null) {
-                        return null;
-                    }
-                    switch (name) {
-                        case "--icount" -> r.icount = true;
-                        case "--stats" -> r.stats = true;
-                        case "--no-reboot" -> r.noReboot = true;
-                        case "--pv" -> r.pv = true;
-                        case "--invtsc" -> r.invtsc = true;
-                        case "--guest-decompress" -> r.guestDecompress = true;
-                        default -> r.profileStacks = true;
+                        return null; // a flag with a value (--stats=true): picocli's reading
                     }
                     continue;
                 }

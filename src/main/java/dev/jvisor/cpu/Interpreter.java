@@ -128,18 +128,8 @@ final class Interpreter implements Decoder.Fetcher {
         if (c.code32 && (c.flatMask & (1 << Segment.CS)) != 0) {
             // flat 32-bit code (base 0, 4 GiB limit, kept in flatMask by every segment load): the linear
             // address is EIP and no instruction can pass the limit, so neither needs the segment arrays
-            if ((eip & ~0xfff) == hotLinPage) {
-                Insn cached = hotPage[eip & 0xfff];
-                if (cached != null && cached.code32) {
-                    return cached;
-                }
-            } else {
-                Insn cached = recentInsn(eip);
-                if (cached != null && cached.code32) {
-                    return cached;
-                }
-            }
-            return lookupSlow(eip, eip, eip);
+            Insn cached = cachedFlat(eip);
+            return cached != null ? cached : lookupSlow(eip, eip, eip);
         }
         int off = c.code32 ? eip : eip & 0xffff;
         int lin = c.segBase[Segment.CS] + off;
@@ -193,16 +183,9 @@ final class Interpreter implements Decoder.Fetcher {
      * is left for {@link #step}, which fetches there next (CR2 is left as it was).
      */
     Insn cachedInsn(int eip) {
-        if ((eip & ~0xfff) == hotLinPage) {
-            Insn cached = hotPage[eip & 0xfff];
-            if (cached != null && cached.code32) {
-                return cached;
-            }
-        } else {
-            Insn cached = recentInsn(eip);
-            if (cached != null && cached.code32) {
-                return cached;
-            }
+        Insn cached = cachedFlat(eip);
+        if (cached != null) {
+            return cached;
         }
         int cr2 = c.cr2;
         try {
@@ -220,6 +203,12 @@ final class Interpreter implements Decoder.Fetcher {
         hotLinPage = lin & ~0xfff;
         hotPpn = pa >>> 12;
         recent.put(lin, pa >>> 12, page);
+    }
+
+    /** The 32-bit instruction cached at eip in flat code, from the current page or a recent one, or null. */
+    private Insn cachedFlat(int eip) {
+        Insn cached = (eip & ~0xfff) == hotLinPage ? hotPage[eip & 0xfff] : recentInsn(eip);
+        return cached != null && cached.code32 ? cached : null;
     }
 
     /**
