@@ -43,6 +43,8 @@ final class BtTranslator {
     static final int MAX_INSNS = Integer.getInteger("jvisor.bt.maxInsns", 40);
     /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
     static final int MAX_CODE = 7000;
+    /** A directory to write each unit's class file to (named by entry EIP), for javap; diagnostics only. */
+    static final String DUMP = System.getProperty("jvisor.bt.dump");
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     private static final ClassDesc CD_VCPU = ClassDesc.of("dev.jvisor.cpu.Vcpu");
@@ -119,6 +121,9 @@ final class BtTranslator {
                 decode(pa, eip, max, false);
             }
             byte[] bytes = generate();
+            if (DUMP != null) {
+                java.nio.file.Files.write(java.nio.file.Path.of(DUMP, String.format("u%08x-%d.class", eip, max)), bytes);
+            }
             if (codeLength(bytes) <= MAX_CODE || max <= 2) {
                 MethodHandles.Lookup hl = LOOKUP.defineHiddenClass(bytes, true);
                 BtBlock blk = (BtBlock) hl.findConstructor(hl.lookupClass(), MethodType.methodType(void.class)).invoke();

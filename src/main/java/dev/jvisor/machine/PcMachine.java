@@ -204,14 +204,25 @@ public final class PcMachine implements AutoCloseable {
         applyEntry(vm.vcpu(), entry);
     }
 
-    /** 32 random bytes for {@link RngSeed}: from the host's SecureRandom, or a fixed sequence for deterministic runs. */
+    /**
+     * 32 random bytes for {@link RngSeed}: from the host kernel's /dev/urandom (where there is none, from
+     * SecureRandom), or a fixed sequence for deterministic runs. SecureRandom reads the same device on Linux,
+     * but its first use sets up the security providers: 10-25 ms before the guest's first instruction.
+     */
     static byte[] bootSeed(boolean deterministic) {
         byte[] seed = new byte[RngSeed.SEED_BYTES];
         if (deterministic) {
             new SplittableRandom(0).nextBytes(seed);
-        } else {
-            new SecureRandom().nextBytes(seed);
+            return seed;
         }
+        try (java.io.FileInputStream in = new java.io.FileInputStream("/dev/urandom")) {
+            if (in.readNBytes(seed, 0, seed.length) == seed.length) {
+                return seed;
+            }
+        } catch (IOException e) {
+            // no such device: SecureRandom finds another source
+        }
+        new SecureRandom().nextBytes(seed);
         return seed;
     }
 

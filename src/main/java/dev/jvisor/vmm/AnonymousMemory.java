@@ -1,17 +1,12 @@
 package dev.jvisor.vmm;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.util.Locale;
 
 /**
  * Zero-filled host memory for guest RAM that becomes resident only where it is touched, as
  * QEMU's and KVM's guest RAM does: a private anonymous {@code mmap}, called through the JDK's
- * foreign-function API. A Java {@code byte[]} (or {@link Arena#allocate}) is zeroed by the JVM
+ * foreign-function API ({@link LinuxSyscall}). A Java {@code byte[]} (or {@link Arena#allocate}) is zeroed by the JVM
  * when it is created, which makes every page resident at once: a 256 MiB guest cost 256 MiB of
  * RSS at start although Linux, booted to a shell, uses a few tens of MiB of it. The mapping is
  * unmapped when the segment becomes unreachable (an automatic arena), so tests that create many
@@ -30,50 +25,19 @@ public final class AnonymousMemory {
     private static final int MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
     private static final int MADV_HUGEPAGE = 14;
 
-    private static final MethodHandle MMAP, MUNMAP, MADVISE;
-
-    static {
-        MethodHandle mmap = null, munmap = null, madvise = null;
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                var libc = linker.defaultLookup();
-                mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(), FunctionDescriptor.of(ValueLayout.ADDRESS,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-                munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-                madvise = linker.downcallHandle(libc.find("madvise").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-            } catch (RuntimeException e) {
-                mmap = munmap = madvise = null; // native access refused or libc not found: fall back
-            }
-        }
-        MMAP = mmap;
-        MUNMAP = munmap;
-        MADVISE = madvise;
-    }
-
     /** Whether memory from {@link #allocate} is resident only once touched (false: the fallback). */
     public static boolean lazy() {
-        return MMAP != null;
+        return LinuxSyscall.available();
     }
 
     /** size bytes of zeroed, page-aligned host memory, resident only where touched (see the class comment). */
     public static MemorySegment allocate(long size) {
-        if (MMAP != null) {
-            MemorySegment base;
-            try {
-                base = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
-            } catch (Throwable t) {
-                throw new IllegalStateException("mmap failed", t);
-            }
-            if (base.address() != -1L) { // MAP_FAILED is (void *) -1
+        if (LinuxSyscall.available()) {
+            long base = LinuxSyscall.call(LinuxSyscall.MMAP, 0, size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (base != -1L) { // MAP_FAILED is (void *) -1
                 hugePages(base, size);
-                return base.reinterpret(size, Arena.ofAuto(), s -> unmap(s, size));
+                return MemorySegment.ofAddress(base).reinterpret(size, Arena.ofAuto(), s -> unmap(s.address(), size));
             }
         }
         return Arena.ofAuto().allocate(size, 4096);
@@ -84,22 +48,16 @@ public final class AnonymousMemory {
      * default): the guest's first touch of each 2 MiB then costs one page fault instead of 512, as the
      * guest's own page faults do with THP under KVM. Best effort: where the call fails, pages stay 4 KiB.
      */
-    private static void hugePages(MemorySegment base, long size) {
+    private static void hugePages(long base, long size) {
         if (Boolean.getBoolean("jvisor.noHugePages")) {
             return;
         }
-        try {
-            int unused = (int) MADVISE.invokeExact(base, size, MADV_HUGEPAGE);
-        } catch (Throwable t) {
-            // no huge pages: 4 KiB pages work the same, with more page faults
-        }
+        // no huge pages where this fails: 4 KiB pages work the same, with more page faults
+        LinuxSyscall.call(LinuxSyscall.MADVISE, base, size, MADV_HUGEPAGE, 0, 0, 0);
     }
 
-    private static void unmap(MemorySegment s, long size) {
-        try {
-            int unused = (int) MUNMAP.invokeExact(s, size);
-        } catch (Throwable t) {
-            // nothing to do: the mapping stays until the process ends
-        }
+    private static void unmap(long base, long size) {
+        // where this fails, the mapping stays until the process ends
+        LinuxSyscall.call(LinuxSyscall.MUNMAP, base, size, 0, 0, 0, 0);
     }
 }

@@ -858,8 +858,6 @@ public final class X87 {
     // ---------------------------------------------------------------------------------------------
     // transcendentals (SDM Vol.1 8.3.10)
 
-    private static final BigDecimal TWO63 = new BigDecimal(BigInteger.ONE.shiftLeft(63));
-
     /** F2XM1, FSIN, FCOS: one operand, result in ST0. */
     private void unaryTranscendental(int modrm) {
         if (isEmpty(0)) {
