@@ -128,15 +128,17 @@ final class InsnString {
                 }
                 java.lang.foreign.MemorySegment.copy(ram, ps, ram, pd, bytes);
                 c.reg[ESI] = si + bytes;
-            } else if (size == 1) {
-                ram.asSlice(pd, bytes).fill((byte) c.reg[EAX]);
             } else {
-                int v = c.reg[EAX];
-                for (int i = 0; i < bytes; i += size) {
-                    if (size == 4) {
-                        ram.set(Vcpu.LE32, pd + i, v);
-                    } else {
-                        ram.set(Vcpu.LE16, pd + i, (short) v);
+                int v = size == 4 ? c.reg[EAX] : size == 2 ? c.reg[EAX] & 0xffff | c.reg[EAX] << 16 : c.reg[EAX] & 0xff;
+                if (size == 1 || v == (v & 0xff) * 0x01010101) {
+                    ram.asSlice(pd, bytes).fill((byte) v); // one byte repeated (memset 0 above all)
+                } else {
+                    for (int i = 0; i < bytes; i += size) {
+                        if (size == 4) {
+                            c.ram32(pd + i, v);
+                        } else {
+                            c.ram16(pd + i, v);
+                        }
                     }
                 }
             }

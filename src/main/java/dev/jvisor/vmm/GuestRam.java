@@ -3,7 +3,7 @@ package dev.jvisor.vmm;
 import dev.jvisor.bus.GuestMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import jdk.internal.misc.Unsafe;
 
 /**
  * Guest-physical RAM: one region of host memory shared by the vCPUs and the devices, an anonymous
@@ -13,7 +13,12 @@ import java.nio.ByteOrder;
  */
 public final class GuestRam implements GuestMemory {
     public static final int VGA_HOLE_START = 0xa0000, VGA_HOLE_END = 0xc0000;
-    private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /**
+     * Device reads and writes of a few bytes go to the mapping's address with Unsafe, as the vCPU's do
+     * (cpu.Vcpu): a segment accessor through a value layout links the JDK's layout var handles on first
+     * use, 8-10 ms of a cold JVM before the guest's first instruction (the boot loader's first GDT write).
+     */
+    private static final Unsafe UNSAFE = Unsafe.getUnsafe();
 
     private final MemorySegment mem;
     /** Told about every device write, so the CPU can drop code it decoded from those bytes. */
@@ -34,7 +39,10 @@ public final class GuestRam implements GuestMemory {
             throw new IllegalArgumentException("guest RAM must be at least 1 MiB");
         }
         this.mem = AnonymousMemory.allocate(size);
+        this.address = mem.address(); // native: a mapping or, as the fallback, an arena's memory
     }
+
+    private final long address;
 
     /** The host memory behind guest-physical [0, size): the vCPU's view of RAM. */
     public MemorySegment segment() {
@@ -78,10 +86,21 @@ public final class GuestRam implements GuestMemory {
         if (!isRam(gpa, size)) {
             return 0;
         }
-        long v = 0;
-        for (int i = size - 1; i >= 0; i--) {
-            v = (v << 8) | (mem.get(ValueLayout.JAVA_BYTE, gpa + i) & 0xff);
-        }
+        long a = address + gpa;
+        long v = switch (size) {
+            case 1 -> UNSAFE.getByte(null, a) & 0xffL;
+            case 2 -> UNSAFE.getShortUnaligned(null, a, false) & 0xffffL;
+            case 4 -> UNSAFE.getIntUnaligned(null, a, false) & 0xffffffffL;
+            case 8 -> UNSAFE.getLongUnaligned(null, a, false);
+            default -> {
+                long x = 0;
+                for (int i = size - 1; i >= 0; i--) {
+                    x = (x << 8) | (UNSAFE.getByte(null, a + i) & 0xff);
+                }
+                yield x;
+            }
+        };
+        java.lang.ref.Reference.reachabilityFence(mem); // the mapping lives while it is accessed
         return v;
     }
 
@@ -90,13 +109,19 @@ public final class GuestRam implements GuestMemory {
         if (!isRam(gpa, size)) {
             return false;
         }
-        if (size == 8) {
-            mem.set(LE64, gpa, value);
-        } else {
-            for (int i = 0; i < size; i++) {
-                mem.set(ValueLayout.JAVA_BYTE, gpa + i, (byte) (value >>> (8 * i)));
+        long a = address + gpa;
+        switch (size) {
+            case 1 -> UNSAFE.putByte(null, a, (byte) value);
+            case 2 -> UNSAFE.putShortUnaligned(null, a, (short) value, false);
+            case 4 -> UNSAFE.putIntUnaligned(null, a, (int) value, false);
+            case 8 -> UNSAFE.putLongUnaligned(null, a, value, false);
+            default -> {
+                for (int i = 0; i < size; i++) {
+                    UNSAFE.putByte(null, a + i, (byte) (value >>> (8 * i)));
+                }
             }
         }
+        java.lang.ref.Reference.reachabilityFence(mem);
         watcher.written(gpa, size);
         return true;
     }
