@@ -62,6 +62,10 @@ final class BtStats {
         sb.append(String.format(Locale.ROOT, "  invalidated blocks %d, cache flushes %d, faults in translated code %d%n",
                 e.invalidatedBlocks, e.flushes, e.faults));
         sb.append(String.format(Locale.ROOT, "  TLB misses and page-crossing accesses left to the interpreter: %d%n", e.misses));
+        if (e.translationFailures != 0) {
+            sb.append(String.format(Locale.ROOT, "  translation failures (translator bugs; those blocks run on the interpreter): %d%n",
+                    e.translationFailures));
+        }
         sb.append(top("  callouts (sensitive instruction ending a block, run by the interpreter's handler):", e.callouts, true));
         sb.append(top("  fallbacks (instruction not translated, run by the interpreter):", e.fallbacks, false));
         sb.append(top("  inline fallbacks (instruction not translated, run by the interpreter inside the unit):", e.inlined, false));

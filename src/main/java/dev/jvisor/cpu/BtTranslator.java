@@ -60,6 +60,23 @@ final class BtTranslator {
     /** Units are version-49 class files (see generate): no stack maps, so no class hierarchy to resolve. */
     private static final ClassFile CF = ClassFile.of();
 
+    /**
+     * The operand stack depth a unit is declared to need. The ClassFile API would compute it by walking
+     * the bytecode (its {@code StackCounter}): 10% of the time to generate a unit, and that walker's own C2
+     * compiles took 0.3 s of the JIT's time in a boot (0.47 s in a boot plus WL1). The emitter's deepest
+     * sequence is a helper call's arguments over a value or two (6 in the units of a Linux boot, by
+     * {@code javap}); the JVM's verifier checks the bound for every unit, so a unit that needed more would
+     * fail to load and stay on the interpreter, counted as a translation failure (the tests assert none).
+     */
+    static final int MAX_STACK = 16;
+
+    /**
+     * Whether the maxima can be given to the ClassFile API (its implementation package is exported to us:
+     * the launcher and the test runner do it). Otherwise the API computes them, as it did before.
+     */
+    static final boolean GIVE_MAXS = Object.class.getModule().isExported("jdk.internal.classfile.impl",
+            BtTranslator.class.getModule());
+
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
             LIN = 18, E = 19, V = 20, T = 21, T2 = 22, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27,
@@ -384,6 +401,9 @@ final class BtTranslator {
 
     private void body(CodeBuilder code) {
         this.b = code;
+        if (GIVE_MAXS) {
+            jdk.internal.classfile.impl.DirectCodeBuilder.withMaxs(code, MAX_STACK, TW + 1);
+        }
         stubs.clear();
         written = 0;
         int n = insns.size();

@@ -180,6 +180,11 @@ public final class Vcpu {
         return bt == null ? smc : smc + bt.stats();
     }
 
+    /** Blocks the binary translator failed on (translator bugs: they run on the interpreter); 0 without it. */
+    public long btTranslationFailures() {
+        return bt == null ? 0 : bt.translationFailures;
+    }
+
     /** Pages of decoded code dropped because the guest (CPU) or a device (DMA) wrote to them. */
     public long cpuCodeInvalidations, dmaCodeInvalidations;
 

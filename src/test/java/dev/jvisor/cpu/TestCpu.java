@@ -56,6 +56,10 @@ public final class TestCpu {
         return cpu.bt == null ? 0 : cpu.bt.btInsns;
     }
 
+    public long translationFailures() {
+        return cpu.btTranslationFailures();
+    }
+
     public Vcpu vcpu() {
         return cpu;
     }

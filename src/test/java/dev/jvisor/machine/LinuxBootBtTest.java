@@ -20,6 +20,12 @@ class LinuxBootBtTest extends LinuxBootTest {
         return true;
     }
 
+    /** Every block the boot made hot was translated and loaded (the JVM verified it): none failed. */
+    @org.junit.jupiter.api.Test
+    void noTranslationFailed() {
+        org.junit.jupiter.api.Assertions.assertEquals(0, vm.vcpu().btTranslationFailures(), vm.vcpu().btStats());
+    }
+
     @AfterAll
     void printStats() {
         System.out.println("[linux-bt]" + vm.vcpu().btStats());

@@ -28,6 +28,9 @@ class BtIsaDifferentialTest {
                 IsaMachine bt = IsaMachine.of(cpu);
                 IsaReplay.Outcome o = IsaReplay.replay(v, bt);
                 translated += cpu.translatedInstructions();
+                if (cpu.translationFailures() != 0) {
+                    bad.add("translation failed: " + v);
+                }
                 total += cpu.vcpu().icount;
                 if (!o.passed()) {
                     bad.add("oracle: " + o.describe());
