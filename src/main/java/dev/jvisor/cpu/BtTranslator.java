@@ -84,13 +84,13 @@ final class BtTranslator {
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
 
-    private static final class PageEnd extends RuntimeException {
+    static final class PageEnd extends RuntimeException {
         PageEnd() {
             super(null, null, false, false);
         }
     }
 
-    private static final PageEnd PAGE_END = new PageEnd();
+    static final PageEnd PAGE_END = new PageEnd();
 
     private final Vcpu c;
     /** Native guest RAM's host address (translated code needs native RAM: Vcpu.setAccel). */
@@ -240,12 +240,7 @@ final class BtTranslator {
             Insn in = new Insn();
             final int start = off;
             try {
-                Decoder.decode(n -> {
-                    if (start + n >= 4096) {
-                        throw PAGE_END;
-                    }
-                    return cpu.ram8(page + start + n);
-                }, true, in);
+                cpu.interp.decodePhysical(page + start, in);
             } catch (PageEnd | CpuFault x) {
                 endOp = 0x3ff; // crosses the page (or too long): the interpreter takes it
                 break;

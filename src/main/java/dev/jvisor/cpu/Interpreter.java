@@ -79,8 +79,33 @@ final class Interpreter implements Decoder.Fetcher {
     private final RecentCodePages recentSup = new RecentCodePages(), recentUser = new RecentCodePages();
     private RecentCodePages recent = recentSup;
 
+    // While the translator decodes (decodePhysical): the physical address its bytes come from, else -1
+    private int physStart = -1;
+
+    /**
+     * Decodes the 32-bit instruction at physical address pa for the translator, with
+     * {@link BtTranslator#PAGE_END} where it would cross pa's page. The bytes come through this class's
+     * {@link #fetch}, as for the interpreter's own decodes: with a second class of fetcher, the decoder's
+     * calls saw two receivers, and C2 compiled Decoder.decode again each time one appeared after it had
+     * compiled for the other (5 compiles of 25-45 ms in a boot).
+     */
+    void decodePhysical(int pa, Insn in) {
+        physStart = pa;
+        try {
+            Decoder.decode(this, true, in);
+        } finally {
+            physStart = -1;
+        }
+    }
+
     @Override
     public int fetch(int n) {
+        if (physStart >= 0) {
+            if ((physStart & 0xfff) + n >= 0x1000) {
+                throw BtTranslator.PAGE_END;
+            }
+            return c.ram8(physStart + n);
+        }
         int off = startEip + n;
         if (!c.code32) {
             off &= 0xffff;
