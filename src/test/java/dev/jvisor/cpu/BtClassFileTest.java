@@ -14,8 +14,20 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import org.junit.jupiter.api.Test;
 
-/** The translator reads a unit's bytecode length off its class file; the ClassFile API's own parse is the oracle. */
-class BtCodeLengthTest {
+/**
+ * What the translator does around the ClassFile API: it reads a unit's bytecode length off the class file
+ * (the API's own parse is the oracle), and gives the API each unit's maxima instead of having them computed.
+ */
+class BtClassFileTest {
+    /**
+     * The test runner exports the ClassFile implementation as the launcher does, so the tests build units the
+     * way a run does (with the maxima given; the JVM's verifier then checks them for every unit the tests make).
+     */
+    @Test
+    void unitsAreBuiltWithGivenMaxima() {
+        org.junit.jupiter.api.Assertions.assertTrue(BtTranslator.GIVE_MAXS);
+    }
+
     @Test
     void matchesTheClassFileApi() {
         for (int n : new int[] {0, 1, 7, 300, 3000}) {
