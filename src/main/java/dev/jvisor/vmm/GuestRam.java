@@ -21,6 +21,8 @@ public final class GuestRam implements GuestMemory {
     private static final Unsafe UNSAFE = Unsafe.getUnsafe();
 
     private final MemorySegment mem;
+    /** mem's host address (always native: a mapping or, as the fallback, an arena's memory). */
+    private final long address;
     /** Told about every device write, so the CPU can drop code it decoded from those bytes. */
     private volatile WriteWatcher watcher = (gpa, len) -> { };
 
@@ -39,10 +41,8 @@ public final class GuestRam implements GuestMemory {
             throw new IllegalArgumentException("guest RAM must be at least 1 MiB");
         }
         this.mem = AnonymousMemory.allocate(size);
-        this.address = mem.address(); // native: a mapping or, as the fallback, an arena's memory
+        this.address = mem.address();
     }
-
-    private final long address;
 
     /** The host memory behind guest-physical [0, size): the vCPU's view of RAM. */
     public MemorySegment segment() {
