@@ -254,7 +254,7 @@ final class BtEngine {
             return null; // not translatable here
         }
         if (h + 1 < threshold && !hot) {
-            in.heat = h + 1;
+            in.heat = (short) (h + 1);
             return null;
         }
         int e = c.tlbRead[eip >>> 12];

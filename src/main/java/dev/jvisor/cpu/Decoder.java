@@ -116,14 +116,14 @@ public final class Decoder {
             op = b;
             flags = ONE[b];
         }
-        in.op = op;
+        in.op = (short) op;
         in.unit = 0;
-        in.prefixes = pfx;
-        in.segOverride = seg;
+        in.prefixes = (byte) pfx;
+        in.segOverride = (byte) seg;
         boolean os32 = code32 ^ ((pfx & P_OPSIZE) != 0);
         boolean as32 = code32 ^ ((pfx & P_ADSIZE) != 0);
-        in.opSize = os32 ? 4 : 2;
-        in.adSize = as32 ? 4 : 2;
+        in.opSize = (byte) (os32 ? 4 : 2);
+        in.adSize = (byte) (as32 ? 4 : 2);
         in.hasModrm = (flags & M) != 0;
         in.base = in.index = -1;
         in.scale = 0;
@@ -134,23 +134,23 @@ public final class Decoder {
             int modrm = f.fetch(n++);
             int mod = modrm >>> 6;
             int rm = modrm & 7;
-            in.mod = mod;
-            in.regField = (modrm >>> 3) & 7;
-            in.rm = rm;
+            in.mod = (byte) mod;
+            in.regField = (byte) ((modrm >>> 3) & 7);
+            in.rm = (byte) rm;
             if (mod != 3) {
                 if (as32) {
                     if (rm == 4) {
                         int sib = f.fetch(n++);
                         int base = sib & 7;
                         int index = (sib >>> 3) & 7;
-                        in.scale = sib >>> 6;
-                        in.index = index == 4 ? -1 : index;
+                        in.scale = (byte) (sib >>> 6);
+                        in.index = (byte) (index == 4 ? -1 : index);
                         if (base == 5 && mod == 0) {
                             in.base = -1;
                             in.disp = fetch32(f, n);
                             n += 4;
                         } else {
-                            in.base = base;
+                            in.base = (byte) base;
                             if (base == 4 || base == 5) {
                                 in.defaultSeg = Segment.SS;
                             }
@@ -159,7 +159,7 @@ public final class Decoder {
                         in.disp = fetch32(f, n);
                         n += 4;
                     } else {
-                        in.base = rm;
+                        in.base = (byte) rm;
                         if (rm == 5) {
                             in.defaultSeg = Segment.SS;
                         }
@@ -251,9 +251,9 @@ public final class Decoder {
         if (n > 15) {
             throw CpuFault.gp(0);
         }
-        in.length = n;
+        in.length = (byte) n;
         if ((flags & INVALID) != 0) {
-            in.op = op | 0x10000; // marks "not implemented": #UD at execution
+            in.op = (short) (op | Insn.UNIMPLEMENTED); // #UD at execution
         }
     }
 

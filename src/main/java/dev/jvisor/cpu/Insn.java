@@ -7,21 +7,27 @@ package dev.jvisor.cpu;
 public final class Insn {
     public static final int P_LOCK = 1, P_REP = 2, P_REPNE = 4, P_OPSIZE = 8, P_ADSIZE = 16;
 
-    /** Opcode: 0x000-0x0FF one-byte map, 0x100-0x1FF the 0F map. */
-    public int op;
-    public int prefixes;
+    // Fields as narrow as their ranges: an instance is 48 bytes (12 of header), not 88, so that an instruction
+    // the interpreter looks up costs one cache line, and decoded code takes half the cache space (lukewarm
+    // code, interpreted, is bound by these misses). Reads widen to int as before.
+
+    /** Opcode: 0x000-0x0FF one-byte map, 0x100-0x1FF the 0F map ({@link #UNIMPLEMENTED} added: #UD at execution). */
+    public short op;
+    public byte prefixes;
     /** Segment override (Segment.ES..GS) or -1. */
-    public int segOverride;
+    public byte segOverride;
     /** Effective operand and address size in bytes (2 or 4). */
-    public int opSize, adSize;
+    public byte opSize, adSize;
     public boolean hasModrm;
-    public int mod, regField, rm;
+    public byte mod, regField, rm;
     /** Memory operand: base and index register (-1 for none), scale shift, displacement, default segment. */
-    public int base, index, scale, disp, defaultSeg;
+    public byte base, index, scale;
+    public int disp;
+    public byte defaultSeg;
     /** Immediate operands (imm2: ENTER's level byte or a far pointer's selector). */
     public int imm, imm2;
     /** Instruction length in bytes. */
-    public int length;
+    public byte length;
     /** The code-segment size it was decoded for (cached instructions are reused only in the same size). */
     public boolean code32;
     /** Jcc: whether the interpreter took it the last time it ran it (the binary translator's trace follows that way). */
@@ -30,13 +36,16 @@ public final class Insn {
     byte unit;
     /**
      * For the binary translator, where this cached instruction may start a unit: executions counted
-     * there towards the translation threshold (-1: the translator failed on it), and the unit
-     * translated from here (checked on use: valid, same entry EIP and SS.B). Kept here, not in tables
-     * of the translator's own, so that the dispatcher finds them with the instruction the interpreter
+     * there towards the translation threshold (at most Short.MAX_VALUE; -1: the translator failed on it),
+     * and the unit translated from here (checked on use: valid, same entry EIP and SS.B). Kept here, not in
+     * tables of the translator's own, so that the dispatcher finds them with the instruction the interpreter
      * looks up anyway (BtEngine.enter).
      */
-    int heat;
+    short heat;
     BtBlock block;
+
+    /** Added to {@link #op} by the decoder for an opcode this CPU does not implement. */
+    public static final int UNIMPLEMENTED = 0x4000;
 
     public boolean isMemory() {
         return hasModrm && mod != 3;
