@@ -383,7 +383,9 @@ final class BtTranslator {
     private byte[] generate() {
         exits.clear();
         helperInsns.clear();
-        return CF.build(ClassDesc.of("dev.jvisor.cpu.BtGen"), cb -> {
+        // named by the entry EIP (BtGen_c1234567, hex; the JVM adds /0x... to a hidden class's name), so that profilers,
+        // JFR's compilation events and -XX:CompileCommand patterns show which guest code a unit is
+        return CF.build(ClassDesc.of("dev.jvisor.cpu.BtGen_" + Integer.toHexString(startEip)), cb -> {
             // class file version 49 (Java 5): no StackMapTable, which the ClassFile API would compute in Java for
             // every unit (its own C2 compiles took 0.45 s of a boot plus four gzip rounds); the JVM checks
             // such a class with its type-inferring verifier instead
