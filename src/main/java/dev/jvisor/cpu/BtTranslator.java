@@ -1118,7 +1118,7 @@ final class BtTranslator {
             }
         } else if (op >= 0xa0 && op <= 0xa3) {
             int sz = (op & 1) == 0 ? 1 : size;
-            int seg = in.segOverride >= 0 ? in.segOverride : Segment.DS;
+            int seg = in.seg();
             ic(in.disp);
             lin(seg, sz, op >= 0xa2);
             if (op <= 0xa1) {
@@ -1352,7 +1352,7 @@ final class BtTranslator {
         boolean dst = op != 0xac && op != 0xad;
         if (src) {
             b.iload(R0 + 6);
-            lin(in.segOverride >= 0 ? in.segOverride : Segment.DS, size, false);
+            lin(in.seg(), size, false);
             load(size);
             if (op >= 0xac) {
                 stReg(size, 0); // LODS

@@ -119,7 +119,6 @@ public final class Decoder {
         in.op = (short) op;
         in.unit = 0;
         in.prefixes = (byte) pfx;
-        in.segOverride = (byte) seg;
         boolean os32 = code32 ^ ((pfx & P_OPSIZE) != 0);
         boolean as32 = code32 ^ ((pfx & P_ADSIZE) != 0);
         in.opSize = (byte) (os32 ? 4 : 2);
@@ -128,7 +127,7 @@ public final class Decoder {
         in.base = in.index = -1;
         in.scale = 0;
         in.disp = 0;
-        in.defaultSeg = Segment.DS;
+        int dseg = Segment.DS; // the default segment: SS for EBP/ESP-based operands
         in.imm = in.imm2 = 0;
         if (in.hasModrm) {
             int modrm = f.fetch(n++);
@@ -152,7 +151,7 @@ public final class Decoder {
                         } else {
                             in.base = (byte) base;
                             if (base == 4 || base == 5) {
-                                in.defaultSeg = Segment.SS;
+                                dseg = Segment.SS;
                             }
                         }
                     } else if (rm == 5 && mod == 0) {
@@ -161,7 +160,7 @@ public final class Decoder {
                     } else {
                         in.base = (byte) rm;
                         if (rm == 5) {
-                            in.defaultSeg = Segment.SS;
+                            dseg = Segment.SS;
                         }
                     }
                     if (mod == 1) {
@@ -175,8 +174,8 @@ public final class Decoder {
                     switch (rm) {
                         case 0 -> { in.base = Vcpu.EBX; in.index = Vcpu.ESI; }
                         case 1 -> { in.base = Vcpu.EBX; in.index = Vcpu.EDI; }
-                        case 2 -> { in.base = Vcpu.EBP; in.index = Vcpu.ESI; in.defaultSeg = Segment.SS; }
-                        case 3 -> { in.base = Vcpu.EBP; in.index = Vcpu.EDI; in.defaultSeg = Segment.SS; }
+                        case 2 -> { in.base = Vcpu.EBP; in.index = Vcpu.ESI; dseg = Segment.SS; }
+                        case 3 -> { in.base = Vcpu.EBP; in.index = Vcpu.EDI; dseg = Segment.SS; }
                         case 4 -> in.base = Vcpu.ESI;
                         case 5 -> in.base = Vcpu.EDI;
                         case 6 -> {
@@ -185,7 +184,7 @@ public final class Decoder {
                                 n += 2;
                             } else {
                                 in.base = Vcpu.EBP;
-                                in.defaultSeg = Segment.SS;
+                                dseg = Segment.SS;
                             }
                         }
                         default -> in.base = Vcpu.EBX;
@@ -252,9 +251,11 @@ public final class Decoder {
             throw CpuFault.gp(0);
         }
         in.length = (byte) n;
+        in.seg = (byte) (seg >= 0 ? seg : dseg);
         if ((flags & INVALID) != 0) {
             in.op = (short) (op | Insn.UNIMPLEMENTED); // #UD at execution
         }
+        in.fast = FastPath.form(in);
     }
 
     private static int fetch32(Fetcher f, int n) {

@@ -14,16 +14,18 @@ public final class Insn {
     /** Opcode: 0x000-0x0FF one-byte map, 0x100-0x1FF the 0F map ({@link #UNIMPLEMENTED} added: #UD at execution). */
     public short op;
     public byte prefixes;
-    /** Segment override (Segment.ES..GS) or -1. */
-    public byte segOverride;
     /** Effective operand and address size in bytes (2 or 4). */
     public byte opSize, adSize;
     public boolean hasModrm;
     public byte mod, regField, rm;
-    /** Memory operand: base and index register (-1 for none), scale shift, displacement, default segment. */
+    /** Memory operand: base and index register (-1 for none), scale shift, displacement. */
     public byte base, index, scale;
     public int disp;
-    public byte defaultSeg;
+    /**
+     * The segment of the memory operand: the override prefix's, else the default (SS for EBP- and ESP-based
+     * addresses, else DS; DS for instructions without ModRM, whose implicit operands use it).
+     */
+    byte seg;
     /** Immediate operands (imm2: ENTER's level byte or a far pointer's selector). */
     public int imm, imm2;
     /** Instruction length in bytes. */
@@ -43,6 +45,8 @@ public final class Insn {
      */
     short heat;
     BtBlock block;
+    /** The interpreter's specialized handler for this instruction ({@link FastPath}), or FastPath.NONE. */
+    byte fast;
 
     /** Added to {@link #op} by the decoder for an opcode this CPU does not implement. */
     public static final int UNIMPLEMENTED = 0x4000;
@@ -53,7 +57,7 @@ public final class Insn {
 
     /** The segment a memory operand uses: the override, else the default. */
     public int seg() {
-        return segOverride >= 0 ? segOverride : defaultSeg;
+        return seg;
     }
 
     public boolean rep() {

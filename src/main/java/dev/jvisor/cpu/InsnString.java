@@ -52,7 +52,7 @@ final class InsnString {
         int size = (op & 1) == 0 ? 1 : in.opSize;
         int as = in.adSize;
         int delta = (c.flags & Vcpu.DF) != 0 ? -size : size;
-        int srcSeg = in.segOverride >= 0 ? in.segOverride : DS;
+        int srcSeg = in.seg();
         boolean rep = in.rep();
         int kind = op & ~1;
         if (!rep) {
@@ -216,7 +216,7 @@ final class InsnString {
         int port = c.reg[EDX] & 0xffff;
         ip.checkIo(port, size);
         int delta = (c.flags & Vcpu.DF) != 0 ? -size : size;
-        int srcSeg = in.segOverride >= 0 ? in.segOverride : DS;
+        int srcSeg = in.seg();
         boolean rep = in.rep();
         for (int n = 0; n < (rep ? CHUNK : 1); n++) {
             if (rep && count(as) == 0) {

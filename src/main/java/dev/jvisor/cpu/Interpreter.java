@@ -269,7 +269,11 @@ final class Interpreter implements Decoder.Fetcher {
             this.in = in;
             int next = eip0 + in.length;
             c.eip = c.code32 ? next : next & 0xffff;
-            execute(in);
+            if (in.fast != FastPath.NONE) {
+                FastPath.run(c, this, in);
+            } else {
+                execute(in);
+            }
             c.icount++;
             if (tf && c.movSsShadowIcount != c.icount) {
                 // single-step trap after the instruction (SDM 17.3.1.4); MOV SS / POP SS delay it by one (6.8.3)
@@ -765,7 +769,7 @@ final class Interpreter implements Decoder.Fetcher {
     // ---- A0-AF ----
 
     private void opAx(int op) {
-        int seg = in.segOverride >= 0 ? in.segOverride : DS;
+        int seg = in.seg();
         switch (op) {
             case 0xa0 -> c.setReg8(EAX, c.read8(seg, in.disp));
             case 0xa1 -> c.setReg(in.opSize, EAX, c.read(in.opSize, seg, in.disp));
@@ -907,7 +911,7 @@ final class Interpreter implements Decoder.Fetcher {
                 if (in.adSize == 2) {
                     a &= 0xffff;
                 }
-                c.setReg8(EAX, c.read8(in.segOverride >= 0 ? in.segOverride : DS, a));
+                c.setReg8(EAX, c.read8(in.seg(), a));
             }
             default -> sys.x87(op);
         }
