@@ -255,7 +255,6 @@ public final class Decoder {
         if ((flags & INVALID) != 0) {
             in.op = (short) (op | Insn.UNIMPLEMENTED); // #UD at execution
         }
-        in.fast = FastPath.form(in);
     }
 
     private static int fetch32(Fetcher f, int n) {

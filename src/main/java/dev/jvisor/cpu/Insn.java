@@ -45,8 +45,6 @@ public final class Insn {
      */
     short heat;
     BtBlock block;
-    /** The interpreter's specialized handler for this instruction ({@link FastPath}), or FastPath.NONE. */
-    byte fast;
 
     /** Added to {@link #op} by the decoder for an opcode this CPU does not implement. */
     public static final int UNIMPLEMENTED = 0x4000;

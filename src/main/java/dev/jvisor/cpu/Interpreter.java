@@ -269,11 +269,7 @@ final class Interpreter implements Decoder.Fetcher {
             this.in = in;
             int next = eip0 + in.length;
             c.eip = c.code32 ? next : next & 0xffff;
-            if (in.fast != FastPath.NONE) {
-                FastPath.run(c, this, in);
-            } else {
-                execute(in);
-            }
+            execute(in);
             c.icount++;
             if (tf && c.movSsShadowIcount != c.icount) {
                 // single-step trap after the instruction (SDM 17.3.1.4); MOV SS / POP SS delay it by one (6.8.3)
