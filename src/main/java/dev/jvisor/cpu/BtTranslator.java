@@ -37,6 +37,8 @@ import java.util.List;
  */
 final class BtTranslator {
     static final int MAX_INSNS = Integer.getInteger("jvisor.bt.maxInsns", 40);
+    /** The longest trace taken when it closes a loop back to its start (a longer body stays split at MAX_INSNS). */
+    static final int MAX_LOOP_INSNS = Integer.getInteger("jvisor.bt.maxLoopInsns", 128);
     /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
     static final int MAX_CODE = 7000;
     /** A directory to write each unit's class file to (named by entry EIP), for javap; diagnostics only. */
@@ -124,15 +126,19 @@ final class BtTranslator {
     BtBlock translate(int pa, int eip) throws Throwable {
         int max = MAX_INSNS;
         while (true) {
-            if (!decode(pa, eip, max, true)) {
+            if (!trace(pa, eip, max)) {
                 return null;
             }
-            if (followedJcc && !hasBackEdge()) {
-                // following the branches the interpreter took did not close a loop back to the start: the plain
-                // trace. Measured (A/B, 3 runs): following every such branch made WL2 22% faster (gzip's
-                // longest_match chain loop becomes one JVM loop) and WL1 14% slower (kernel code); following
-                // only into loops keeps WL2's gain and WL1 as it was.
-                decode(pa, eip, max, false);
+            if (max == MAX_INSNS && insns.size() >= max && !hasBackEdge()) {
+                // cut at the size limit: a loop whose body is longer (busybox md5's four rounds, 55 instructions
+                // each) would take two units and a chained call per iteration. If a longer trace closes the loop
+                // back to the start, it becomes one unit, ending after its last back-edge: one JVM loop for C2.
+                trace(pa, eip, MAX_LOOP_INSNS);
+                int last = lastBackEdge();
+                if (last >= 0) {
+                    max = last + 1;
+                }
+                trace(pa, eip, max);
             }
             byte[] bytes = generate();
             if (DUMP != null) {
@@ -531,8 +537,29 @@ final class BtTranslator {
         b.exceptionCatch(tryStart, tryEnd, handler, CD_FAULT);
     }
 
+    /** Decodes the trace at pa for up to max instructions, following taken branches only where that closes a loop. */
+    private boolean trace(int pa, int eip, int max) {
+        if (!decode(pa, eip, max, true)) {
+            return false;
+        }
+        if (followedJcc && !hasBackEdge()) {
+            // following the branches the interpreter took did not close a loop back to the start: the plain
+            // trace. Measured (A/B, 3 runs): following every such branch made WL2 22% faster (gzip's
+            // longest_match chain loop becomes one JVM loop) and WL1 14% slower (kernel code); following
+            // only into loops keeps WL2's gain and WL1 as it was.
+            decode(pa, eip, max, false);
+        }
+        return true;
+    }
+
     /** Whether some branch goes back to the block start (then the flags record at the start is dynamic). */
     private boolean hasBackEdge() {
+        return lastBackEdge() >= 0;
+    }
+
+    /** The index of the last instruction that branches back to the block start, or -1. */
+    private int lastBackEdge() {
+        int last = -1;
         for (int i = 0; i < insns.size(); i++) {
             Insn in = insns.get(i);
             int op = in.op;
@@ -546,10 +573,10 @@ final class BtTranslator {
                 continue;
             }
             if (t == startEip) {
-                return true;
+                last = i;
             }
         }
-        return false;
+        return last;
     }
 
     private void writeBack() {
