@@ -61,7 +61,7 @@ final class BtStats {
                 e.blockRuns == 0 ? 0.0 : (double) e.btInsns / e.blockRuns));
         sb.append(String.format(Locale.ROOT, "  invalidated blocks %d, cache flushes %d, faults in translated code %d%n",
                 e.invalidatedBlocks, e.flushes, e.faults));
-        sb.append(String.format(Locale.ROOT, "  TLB misses and page-crossing accesses left to the interpreter: %d%n", e.misses));
+        sb.append(String.format(Locale.ROOT, "  TLB misses, page-crossing accesses and entries with a segment no longer flat, left to the interpreter: %d%n", e.misses));
         if (e.translationFailures != 0) {
             sb.append(String.format(Locale.ROOT, "  translation failures (translator bugs; those blocks run on the interpreter): %d%n",
                     e.translationFailures));

@@ -81,7 +81,7 @@ final class BtTranslator {
 
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
-            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, XEIP = 24, XIDX = 25, EXC = 26, FLAT = 27,
+            LIN = 18, E = 19, V = 20, T = 21, T2 = 22, XEIP = 24, XIDX = 25, EXC = 26,
             PSHIFT = 28, PSHIFTA = 29, TR = 30, TW = 31;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
@@ -424,6 +424,13 @@ final class BtTranslator {
         b.aload(C).getfield(CD_VCPU, "btDry", CD_boolean).ifeq(live);
         b.iconst_0().ireturn();
         b.labelBinding(live);
+        // the check that the segments the accesses take as flat still are, emitted at the end (when they are known)
+        flatAtTranslation = c.flatMask;
+        flatRequired = 0;
+        Label flatCheck = b.newLabel();
+        Label entry = b.newLabel();
+        b.goto_(flatCheck);
+        b.labelBinding(entry);
         // prologue: registers and an empty flags record (FOP -1: the record is in the Vcpu)
         for (int r = 0; r < 8; r++) {
             regFromVcpu(r);
@@ -436,8 +443,6 @@ final class BtTranslator {
         ic(startEip);
         b.istore(REIP);
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
-        b.aload(C).getfield(CD_VCPU, "flatMask", CD_int);
-        b.istore(FLAT);
         loadTlbTables();
         Label tryStart = b.newLabel();
         Label tryEnd = b.newLabel();
@@ -531,10 +536,29 @@ final class BtTranslator {
         b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
         b.aload(C).aload(EXC);
         ic(addExit(BtBlock.FAULT, 0, 0));
-        addExit(BtBlock.MISS, 0, 0);
+        int miss = addExit(BtBlock.MISS, 0, 0);
         b.invokestatic(CD_RT, "fault", MethodTypeDesc.of(CD_int, CD_VCPU, CD_FAULT, CD_int));
         b.ireturn();
         b.exceptionCatch(tryStart, tryEnd, handler, CD_FAULT);
+        // on entry: a segment the accesses take as flat is not (any more): the unit is dropped (its start is
+        // translated again when hot, for the segments as they are then) and the interpreter runs the instruction
+        b.labelBinding(flatCheck);
+        if (flatRequired != 0) {
+            Label stale = b.newLabel();
+            b.aload(C).getfield(CD_VCPU, "flatMask", CD_int);
+            ic(flatRequired);
+            b.iand();
+            ic(flatRequired);
+            b.if_icmpne(stale);
+            b.goto_(entry);
+            b.labelBinding(stale);
+            b.aload(0).iconst_0().putfield(CD_BLOCK, "valid", CD_boolean);
+            b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
+            ic(miss);
+            b.ireturn();
+        } else {
+            b.goto_(entry);
+        }
     }
 
     /** Decodes the trace at pa for up to max instructions, following taken branches only where that closes a loop. */
@@ -696,20 +720,23 @@ final class BtTranslator {
     /** LIN = linear address of seg:(offset on stack) for a read (or write) of size bytes (segment checks). */
     private void lin(int seg, int size, boolean write) {
         b.istore(LIN);
-        // a flat segment (as of entry: segment loads are callouts, so it cannot change inside the
-        // unit) needs no checks: the linear address is the offset
-        Label flat = b.newLabel();
-        b.iload(FLAT);
-        ic(1 << (seg + (write ? 8 : 0)));
-        b.iand().ifne(flat);
+        int bit = 1 << (seg + (write ? 8 : 0));
+        if ((flatAtTranslation & bit) != 0) {
+            // flat when translated: the unit checks once on entry that it still is (segment loads are callouts,
+            // so it cannot change inside the unit), and the linear address is the offset
+            flatRequired |= bit;
+            return;
+        }
         b.aload(C);
         ic(seg);
         b.iload(LIN);
         ic(size);
         b.invokevirtual(CD_VCPU, write ? "linWrite" : "linRead", MT_I_III);
         b.istore(LIN);
-        b.labelBinding(flat);
     }
+
+    /** c.flatMask when the unit is translated, and the bits of it the unit's accesses assume (checked on entry). */
+    private int flatAtTranslation, flatRequired;
 
     private void linE(Insn in, int size, boolean write) {
         ea(in);
