@@ -8,7 +8,7 @@ import java.util.function.IntConsumer;
  * the offset in the page (so the interpreter finds a cached instruction with one array load), for
  * at most {@link #capacity} pages and {@link #maxInsns} instructions at a time.
  *
- * <p>Why a bound: a page's array costs 16 KiB of Java heap plus ~80 bytes per instruction, 4x the
+ * <p>Why a bound: a page's array costs 16 KiB of Java heap plus 48 bytes per instruction, 4x the
  * page itself. Unbounded, a Linux boot kept ~1,300 pages (39 MiB) of mostly run-once code (boot
  * and init sections, modules' probe code), and a guest that executes from many pages could need
  * more heap than its RAM; the instruction bound keeps a guest of one-byte instructions (4,096 per
@@ -23,7 +23,7 @@ import java.util.function.IntConsumer;
  */
 final class DecodedCache {
     /**
-     * Default bound: 512 pages (2 MiB of guest code), ~8 MiB of arrays plus at most 10 MiB of
+     * Default bound: 512 pages (2 MiB of guest code), ~8 MiB of arrays plus at most 6 MiB of
      * instructions. A Linux boot to a shell with the md5/gzip benchmark then evicts ~2,400 pages,
      * a few hundred thousand decodes in billions of instructions.
      */
