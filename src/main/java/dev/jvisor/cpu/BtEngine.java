@@ -357,6 +357,11 @@ final class BtEngine {
         flushes++;
     }
 
+    /** Units translated whole as a loop longer than {@link BtTranslator#MAX_INSNS} (statistics). */
+    long loopUnits() {
+        return translator.loopUnits;
+    }
+
     String stats() {
         return BtStats.format(this, c.icount);
     }

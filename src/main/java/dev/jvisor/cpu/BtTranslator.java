@@ -39,6 +39,8 @@ final class BtTranslator {
     static final int MAX_INSNS = Integer.getInteger("jvisor.bt.maxInsns", 40);
     /** The longest trace taken when it closes a loop back to its start (a longer body stays split at MAX_INSNS). */
     static final int MAX_LOOP_INSNS = Integer.getInteger("jvisor.bt.maxLoopInsns", 128);
+    /** Traces taken longer than MAX_INSNS because they close a loop (statistics). */
+    long loopUnits;
     /** Bytecode size a block's method may reach (HotSpot's HugeMethodLimit is 8000). */
     static final int MAX_CODE = 7000;
     /** A directory to write each unit's class file to (named by entry EIP), for javap; diagnostics only. */
@@ -165,6 +167,9 @@ final class BtTranslator {
                     blk.kind[i] = exits.get(i)[0];
                     blk.target[i] = exits.get(i)[1];
                     blk.op[i] = exits.get(i)[2];
+                }
+                if (blk.n > MAX_INSNS) {
+                    loopUnits++; // only a loop is taken longer
                 }
                 return blk;
             }
