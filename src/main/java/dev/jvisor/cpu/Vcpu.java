@@ -166,10 +166,10 @@ public final class Vcpu {
         }
     }
 
-    /** Executions of a block start before it is translated (bt engine; tests use 1). */
+    /** Executions of a block start before it is translated (bt engine; tests use 1), 1 to Short.MAX_VALUE (Insn.heat is a short). */
     public void setBtThreshold(int threshold) {
         if (bt != null) {
-            bt.threshold = Math.max(1, threshold);
+            bt.threshold = Math.clamp(threshold, 1, Short.MAX_VALUE);
         }
     }
 
