@@ -27,6 +27,8 @@ abstract class BtBlock {
     int[] kind, target, op;
     /** Per exit: the last successor it led to (any page; checked on use), filled by the dispatcher. */
     BtBlock[] succ;
+    /** Per exit: a direct exit to this unit's own page (its successor needs no TLB check: {@link BtRt#chain}). */
+    boolean[] onPage;
     /** Instructions the unit runs through the interpreter ({@link BtRt#interp}), by index. */
     Insn[] helperInsns;
 

@@ -17,8 +17,8 @@ import java.util.Locale;
  * used again while it is valid, its entry EIP matches and its page is still mapped there. A block
  * is entered only if the instruction budget to the next checkpoint (interrupts, preemption timer,
  * stop requests) covers one pass of it. A block goes on into a cached successor itself
- * ({@link BtRt#next}, up to {@link BtRt#MAX_CHAIN} deep), from a call site per exit that HotSpot's
- * inline caches make a direct call; the dispatcher here sees only where such a chain ends.
+ * ({@link BtRt#chain}, up to {@link BtRt#MAX_CHAIN} deep, inlined into each unit, whose call site HotSpot's
+ * inline cache makes a direct call); the dispatcher here sees only where such a chain ends.
  *
  * <p>Invalidation reuses the CPU's decoded-instruction cache mechanism: a translated page always has
  * its decoded-code array, so write TLB entries to it are absent and every store to it (CPU or DMA)

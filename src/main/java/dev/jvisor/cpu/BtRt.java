@@ -12,34 +12,30 @@ final class BtRt {
     static final int MAX_CHAIN = 64;
 
     /**
-     * The successor a unit goes on into from its exit x, or null to return to the dispatcher: the exit's
-     * cached successor (see {@link BtEngine}) when it is still valid, starts at the current EIP, is still
-     * mapped there by the TLB, and the budget to the next checkpoint covers one
-     * pass of it (the dispatcher's rules); at most {@link #MAX_CHAIN} in a row.
+     * Leaves a unit by its exit x: goes on into the exit's cached successor (see {@link BtEngine}) and returns
+     * what that returns, or returns x to the dispatcher. The successor runs when it is still valid, the
+     * budget to the next checkpoint covers one pass of it (the dispatcher's rules), at most {@link #MAX_CHAIN}
+     * in a row, and it starts at the current EIP, still mapped there by the TLB.
+     *
+     * <p>For a direct exit to the unit's own page ({@link BtBlock#onPage}) the cached successor starts at the
+     * static target and was found under the mapping the running unit was entered with, so it is on this unit's
+     * physical page. That mapping still holds: flushes and INVLPG are callouts, which end units; a fill in an
+     * inline fallback may evict the entry, and a CPU may go on using a translation it cached until software
+     * invalidates it (SDM Vol. 3A 4.10.4). Left to check there: validity, the budget, the chain length.
+     *
+     * <p>Every unit calls this from its one shared exit, so the branches here are profiled for all units
+     * together: in a unit's own code, a branch that its profile had never seen taken (no successor yet, an
+     * exit not yet left by) became a C2 uncommon trap, and its first use sent the unit back to the JVM's
+     * interpreter to be profiled and compiled again.
      */
-    static BtBlock next(Vcpu c, BtBlock b, int x) {
+    static int chain(Vcpu c, BtBlock b, int x) {
         BtBlock nb = b.succ[x];
-        if (nb == null || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN || !nb.current(c)) {
-            return null;
+        if (nb == null || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN
+                || !(b.onPage[x] ? nb.valid : nb.current(c))) {
+            return x;
         }
         c.btChain++;
-        return nb;
-    }
-
-    /**
-     * {@link #next} for a direct exit to the unit's own page: its cached successor starts at the static
-     * target and was found under the mapping the running unit was entered with, so it is on this unit's
-     * physical page. That mapping still holds: flushes and INVLPG are callouts, which end units; a fill
-     * in an inline fallback may evict the entry, and a CPU may go on using a translation it cached until
-     * software invalidates it (SDM Vol. 3A 4.10.4). Left to check: validity, the budget, the chain length.
-     */
-    static BtBlock nextOnPage(Vcpu c, BtBlock b, int x) {
-        BtBlock nb = b.succ[x];
-        if (nb == null || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN || !nb.valid) {
-            return null;
-        }
-        c.btChain++;
-        return nb;
+        return nb.run(c);
     }
 
     /**

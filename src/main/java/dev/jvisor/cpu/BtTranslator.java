@@ -8,7 +8,6 @@ import static java.lang.constant.ConstantDescs.CD_void;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
-import java.lang.classfile.instruction.SwitchCase;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
@@ -162,11 +161,13 @@ final class BtTranslator {
                 blk.target = new int[nx];
                 blk.op = new int[nx];
                 blk.succ = new BtBlock[nx];
+                blk.onPage = new boolean[nx];
                 blk.helperInsns = helperInsns.toArray(new Insn[0]);
                 for (int i = 0; i < nx; i++) {
                     blk.kind[i] = exits.get(i)[0];
                     blk.target[i] = exits.get(i)[1];
                     blk.op[i] = exits.get(i)[2];
+                    blk.onPage[i] = blk.kind[i] == BtBlock.CHAIN && ((blk.target[i] ^ eip) & ~0xfff) == 0;
                 }
                 if (blk.n > MAX_INSNS) {
                     loopUnits++; // only a loop is taken longer
@@ -499,33 +500,12 @@ final class BtTranslator {
         b.aload(C).iload(XEIP).putfield(CD_VCPU, "eip", CD_int);
         b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
         b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
-        List<SwitchCase> chained = new ArrayList<>();
-        for (int x = 0; x < exits.size(); x++) {
-            int kind = exits.get(x)[0];
-            if (kind == BtBlock.CHAIN || kind == BtBlock.INDIRECT) {
-                chained.add(SwitchCase.of(x, b.newLabel()));
-            }
-        }
-        Label dispatcher = b.newLabel();
-        if (!chained.isEmpty()) {
-            Label none = b.newLabel();
-            b.iload(XIDX).lookupswitch(dispatcher, chained);
-            for (SwitchCase sc : chained) {
-                b.labelBinding(sc.target());
-                b.aload(C).aload(0);
-                ic(sc.caseValue());
-                int[] ex = exits.get(sc.caseValue());
-                boolean onPage = ex[0] == BtBlock.CHAIN && ((ex[1] ^ startEip) & ~0xfff) == 0;
-                b.invokestatic(CD_RT, onPage ? "nextOnPage" : "next", MethodTypeDesc.of(CD_BLOCK, CD_VCPU, CD_BLOCK, CD_int));
-                b.dup().ifnull(none);
-                b.aload(C).invokevirtual(CD_BLOCK, "run", MethodTypeDesc.of(CD_int, CD_VCPU));
-                b.ireturn();
-            }
-            b.labelBinding(none);
-            b.pop();
-        }
-        b.labelBinding(dispatcher);
-        b.iload(XIDX).ireturn();
+        // the chained successor runs from BtRt.chain, not from a switch and a call site per exit here: branches
+        // in this method that a unit's profile had never seen taken (a successor missing, an exit not yet left by)
+        // became C2 uncommon traps, and each first use deoptimized the unit back to the JVM's interpreter
+        b.aload(C).aload(0).iload(XIDX);
+        b.invokestatic(CD_RT, "chain", MethodTypeDesc.of(CD_int, CD_VCPU, CD_BLOCK, CD_int));
+        b.ireturn();
         // fault handler: the locals hold the state as of the faulting instruction's start
         b.labelBinding(handler);
         b.astore(EXC);

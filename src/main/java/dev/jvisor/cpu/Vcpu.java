@@ -516,7 +516,7 @@ public final class Vcpu {
      */
     int flatMask;
 
-    /** Binary translation: the unit that returned to the dispatcher, and how many units ran chained before it (BtRt.next). */
+    /** Binary translation: the unit that returned to the dispatcher, and how many units ran chained before it (BtRt.chain). */
     BtBlock btLast;
     int btChain;
     /** Set while the translator calls a new unit only to get it compiled (BtEngine.warm): the unit returns at once. */
