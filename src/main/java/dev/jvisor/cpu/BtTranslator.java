@@ -83,7 +83,7 @@ final class BtTranslator {
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
             LIN = 18, E = 19, V = 20, T = 21, T2 = 22, XEIP = 24, XIDX = 25, EXC = 26,
-            PSHIFT = 28, PSHIFTA = 29, TR = 30, TW = 31;
+            PSHIFT = 28, PSHIFTA = 29, TR = 30, TW = 31, PEND = 32;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
 
@@ -119,6 +119,8 @@ final class BtTranslator {
     private Label common, head;
     private int startEip;
     private int endOp;
+    /** Instructions retired since the last update of the IC local (see flushIc). */
+    private int pend;
 
     /**
      * Translates the block at physical address pa (entered at eip). Returns null when its first
@@ -411,7 +413,7 @@ final class BtTranslator {
     private void body(CodeBuilder code) {
         this.b = code;
         if (GIVE_MAXS) {
-            jdk.internal.classfile.impl.DirectCodeBuilder.withMaxs(code, MAX_STACK, TW + 1);
+            jdk.internal.classfile.impl.DirectCodeBuilder.withMaxs(code, MAX_STACK, PEND + 1);
         }
         stubs.clear();
         written = 0;
@@ -449,6 +451,8 @@ final class BtTranslator {
         ic(startEip);
         b.istore(REIP);
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        b.iconst_0().istore(PEND);
+        pend = 0;
         loadTlbTables();
         Label tryStart = b.newLabel();
         Label tryEnd = b.newLabel();
@@ -461,6 +465,11 @@ final class BtTranslator {
         boolean reachable = true;
         for (int i = 0; i < n; i++) {
             if (labelSt[i] != Integer.MIN_VALUE) {
+                // a jump target: every way in has the instruction count flushed to IC
+                if (reachable) {
+                    flushIc();
+                }
+                pend = 0;
                 if (!reachable) {
                     st = labelSt[i];
                     stSize = labelSize[i];
@@ -490,6 +499,7 @@ final class BtTranslator {
         }
         b.labelBinding(tryEnd);
         for (int i = 0; i < stubs.size(); i++) {
+            pend = 0; // each stub starts where IC was flushed (a branch, an inline instruction's return)
             stubs.get(i).run();
         }
         // shared exit: write back, EIP, icount; record this unit as the one left; then either go on into the
@@ -517,7 +527,7 @@ final class BtTranslator {
             b.labelBinding(none);
         }
         b.aload(C).iload(REIP).putfield(CD_VCPU, "eip", CD_int);
-        b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
+        b.aload(C).lload(IC).iload(PEND).i2l().ladd().putfield(CD_VCPU, "icount", CD_long);
         b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
         b.aload(C).aload(EXC);
         ic(addExit(BtBlock.FAULT, 0, 0));
@@ -615,6 +625,7 @@ final class BtTranslator {
 
     /** Leaves the block for a static EIP. */
     private void exitTo(int eip, int kind, int op) {
+        flushIc();
         int x = addExit(kind, eip, op);
         ic(eip);
         b.istore(XEIP);
@@ -625,6 +636,7 @@ final class BtTranslator {
 
     /** Leaves the block for the EIP on the stack. */
     private void exitIndirect() {
+        flushIc();
         b.istore(XEIP);
         ic(addExit(BtBlock.INDIRECT, 0, 0));
         b.istore(XIDX);
@@ -1026,6 +1038,9 @@ final class BtTranslator {
         int next = eips[i] + in.length; // fall-through EIP (the trace may continue elsewhere: a followed JMP/CALL)
         ic(eips[i]);
         b.istore(REIP);
+        // instructions retired since IC was last brought up to date (a constant here: the fault handler adds it)
+        ic(pend);
+        b.istore(PEND);
         int size = in.opSize;
         if (!supported(in)) {
             interpInline(in, i);
@@ -1488,6 +1503,7 @@ final class BtTranslator {
      * REP chunk, a fault) or wrote translated code.
      */
     private void interpInline(Insn in, int i) {
+        flushIc();
         sync();
         for (int r = 0; r < 8; r++) {
             regToVcpu(r);
@@ -1505,6 +1521,7 @@ final class BtTranslator {
             regFromVcpu(r);
         }
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
+        pend = 0;
         loadTlbTables(); // (no instruction run here changes CPL, but the tables are cheap to reload)
         Label out = b.newLabel();
         b.iload(T).ifne(out);
@@ -1526,7 +1543,19 @@ final class BtTranslator {
 
     /** End of an instruction: retire it. */
     private void tick() {
-        b.lload(IC).lconst_1().ladd().lstore(IC);
+        pend++;
+    }
+
+    /**
+     * Brings IC up to date where the exact count is needed: exits, back-edges, jumps inside the unit and their
+     * targets, instructions run by the interpreter. Elsewhere the retired count is a translation-time constant
+     * (PEND at each instruction, for the fault handler), so straight-line code carries no add per instruction.
+     */
+    private void flushIc() {
+        if (pend != 0) {
+            b.lload(IC).loadConstant((long) pend).ladd().lstore(IC);
+            pend = 0;
+        }
     }
 
     /** Stores the value on the stack to the E operand. */
@@ -1821,6 +1850,7 @@ final class BtTranslator {
     }
 
     private void backEdge(int i) {
+        flushIc();
         // budget: the dispatcher's rule (checkpoint - icount >= n) for another pass
         Label out = b.newLabel();
         b.aload(C).getfield(CD_VCPU, "checkpoint", CD_long).lload(IC).lsub();
@@ -1839,6 +1869,7 @@ final class BtTranslator {
 
     /** Jcc: taken goes back to the start (loop), forward inside the trace, or out; not taken falls through. */
     private void branch(int cc, int target, int i) {
+        flushIc(); // both ways go on with IC exact (the Jcc has retired)
         int fallThrough = eips[i] + insns.get(i).length;
         if (eips[i + 1] == target && target != fallThrough) {
             // the trace followed the branch (taken the last time): taken goes on with the next instruction
