@@ -280,8 +280,8 @@ final class BtTranslator {
                 continue;
             }
             if (followJcc && (op >= 0x70 && op <= 0x7f || op >= 0x180 && op <= 0x18f) && supported(in)
-                    && takenLastTime(page | start)) {
-                // a Jcc the interpreter took the last time: the trace goes on at its target when that is on this
+                    && mostlyTaken(page | start)) {
+                // a Jcc the interpreter mostly took: the trace goes on at its target when that is on this
                 // page (not the start: a loop back-edge; not in the trace already); not taken becomes the side exit
                 int target = cur + (op < 0x80 ? (byte) in.imm : in.imm);
                 if (((target ^ eip) & ~0xfff) == 0 && target != eip && !e.contains(target)) {
@@ -307,11 +307,16 @@ final class BtTranslator {
         return true;
     }
 
-    /** Whether the interpreter's decoded instruction at pa is a Jcc it took the last time it ran it. */
-    private boolean takenLastTime(int pa) {
+    /**
+     * Whether the interpreter's decoded instruction at pa is a Jcc it took more often than not in its recent runs
+     * ({@link Insn#bias}). Before session 20 the trace followed the way a Jcc went the last time: gzip's
+     * longest_match loop, whose first compare mostly branches to the chain step, became a unit along the rarer
+     * match path when the run before translation happened to match, and each iteration then took two units.
+     */
+    private boolean mostlyTaken(int pa) {
         Insn[] page = c.decoded.get(pa >>> 12);
         Insn cached = page == null ? null : page[pa & 0xfff];
-        return cached != null && cached.taken;
+        return cached != null && cached.bias > 0;
     }
 
     private static boolean endsBlock(Insn in) {
@@ -1872,7 +1877,7 @@ final class BtTranslator {
         flushIc(); // both ways go on with IC exact (the Jcc has retired)
         int fallThrough = eips[i] + insns.get(i).length;
         if (eips[i + 1] == target && target != fallThrough) {
-            // the trace followed the branch (taken the last time): taken goes on with the next instruction
+            // the trace followed the branch (mostly taken): taken goes on with the next instruction
             // (or, when the trace ends here, leaves for the target: eips[n] is where decoding would go on),
             // not taken leaves for the fall-through address
             Label taken = b.newLabel();

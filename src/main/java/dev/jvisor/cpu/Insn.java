@@ -32,8 +32,11 @@ public final class Insn {
     public byte length;
     /** The code-segment size it was decoded for (cached instructions are reused only in the same size). */
     public boolean code32;
-    /** Jcc: whether the interpreter took it the last time it ran it (the binary translator's trace follows that way). */
-    boolean taken;
+    /**
+     * Jcc: how the interpreter's recent runs of it went, +1 taken and -1 not taken, saturating at +-16; the binary
+     * translator's trace follows the way it mostly goes (a positive count) where that closes a loop.
+     */
+    byte bias;
     /** The binary translator's verdict, cached: 0 not asked yet, 1 a unit can hold it, 2 it ends a unit (BtEngine.enter). */
     byte unit;
     /**

@@ -621,9 +621,14 @@ final class Interpreter implements Decoder.Fetcher {
 
     void jcc(int cc, int rel) {
         boolean taken = Alu.cond(c, cc);
-        in.taken = taken;
+        int bias = in.bias;
         if (taken) {
+            if (bias < 16) {
+                in.bias = (byte) (bias + 1);
+            }
             jumpRel(rel);
+        } else if (bias > -16) {
+            in.bias = (byte) (bias - 1);
         }
     }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * A trace follows a Jcc the interpreter took the last time it ran it, when that closes a loop back to
+ * A trace follows a Jcc the interpreter mostly took in its recent runs, when that closes a loop back to
  * the trace's start; when the branch is not taken in translated code, the unit leaves for the
  * fall-through address.
  */
@@ -48,6 +48,25 @@ class BtFollowedBranchTest {
         assertEquals(3, runWith(c, 0x28, 5)); // JE taken
         assertEquals(2, runWith(c, 0x21, 3)); // JLE taken again
         assertTrue(c.translatedInstructions() > before, "ran translated");
+    }
+
+    @Test
+    void traceFollowsTheWayTheBranchMostlyWentNotTheLastOne() {
+        // threshold 5: the start is reached three times with the JLE taken, once not taken (the run just before
+        // translation), then translated on the fifth arrival; the trace follows the JLE (taken 3 of 4 times)
+        // into the loop, and the whole loop runs in one unit run (following the last run's way, it would not
+        // close a loop: a unit entered once per iteration)
+        TestCpu c = new TestCpu(1 << 16, "bt", 5);
+        c.write(0x1000, CODE);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(2, runWith(c, 0x20, 1));
+        }
+        assertEquals(1, runWith(c, 0x2a, 1)); // JLE not taken
+        long runs = c.vcpu().bt.blockRuns;
+        assertEquals(2, runWith(c, 0x20, 5));
+        assertEquals(0, c.reg(Vcpu.ECX));
+        assertEquals(1, c.vcpu().bt.blockRuns - runs, "unit runs for five iterations");
+        assertTrue(c.translatedInstructions() >= 5 * 4, "ran translated");
     }
 
     @Test
