@@ -66,22 +66,6 @@ final class BtEngine {
         this.pages = lists;
     }
 
-    /**
-     * Units by entry EIP, direct-mapped, for indirect exits (RET, indirect JMP/CALL) whose one-entry cache
-     * ({@code BtBlock.succ}) holds another target: a function returning to several callers. Filled where the
-     * dispatcher looks a unit up for such an exit, read by {@link BtRt#chain}; an entry is used only when
-     * {@link BtBlock#current} holds for it, so stale entries are harmless (cleared with the cache anyway, so
-     * that dropped units can unload).
-     */
-    final BtBlock[] jumpCache = new BtBlock[JUMP_CACHE_SIZE];
-    static final int JUMP_CACHE_SIZE = 1024;
-    /** Indirect exits that went on through {@link #jumpCache} (statistics). */
-    long jumpCacheHits;
-
-    static int jumpCacheIndex(int eip) {
-        return (eip ^ (eip >>> 10)) & (JUMP_CACHE_SIZE - 1);
-    }
-
     /** The instruction count at the last MISS exit (-1: none pending): the interpreter runs that instruction first. */
     private long missedAt = -1;
 
@@ -152,9 +136,6 @@ final class BtEngine {
                         nb = lookup(c.eip, b.kind[x] == BtBlock.CHAIN && b.op[x] == BtBlock.CONTINUES);
                         if (nb != null) {
                             b.succ[x] = nb;
-                            if (b.kind[x] == BtBlock.INDIRECT) {
-                                jumpCache[jumpCacheIndex(c.eip)] = nb;
-                            }
                         }
                     }
                     b = nb;
@@ -372,7 +353,6 @@ final class BtEngine {
                 c.decoded.unpin(i);
             }
         }
-        java.util.Arrays.fill(jumpCache, null);
         liveBlocks = 0;
         flushes++;
     }

@@ -30,33 +30,12 @@ final class BtRt {
      */
     static int chain(Vcpu c, BtBlock b, int x) {
         BtBlock nb = b.succ[x];
-        if (nb == null || !(b.onPage[x] ? nb.valid : nb.current(c))) {
-            if (b.kind[x] != BtBlock.INDIRECT || (nb = jumpCached(c)) == null) {
-                return x;
-            }
-        }
-        if (c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN) {
+        if (nb == null || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN
+                || !(b.onPage[x] ? nb.valid : nb.current(c))) {
             return x;
         }
         c.btChain++;
         return nb.run(c);
-    }
-
-    /**
-     * The unit the engine's jump cache holds for the current EIP, if it may run now (as {@link BtBlock#current},
-     * and for the stack size the running unit has: the cache is shared by all units), else null. Session 20: a
-     * boot plus WL2 left 47 M units, 4 M of them by an indirect exit whose one cached successor was another
-     * (returns to more than one caller), each a return to the dispatcher and a lookup through the TLB and the
-     * decoded-instruction cache.
-     */
-    private static BtBlock jumpCached(Vcpu c) {
-        BtEngine bt = c.bt;
-        BtBlock nb = bt.jumpCache[BtEngine.jumpCacheIndex(c.eip)];
-        if (nb == null || !nb.current(c) || nb.stack32 != c.stack32) {
-            return null;
-        }
-        bt.jumpCacheHits++;
-        return nb;
     }
 
     /**

@@ -59,8 +59,6 @@ final class BtStats {
         sb.append(String.format(Locale.ROOT, "  blocks translated %d (untranslatable starts %d) in %.1f ms; block runs %d (%.1f insns/run)%n",
                 e.translated, e.untranslatable, e.translateNanos / 1e6, e.blockRuns,
                 e.blockRuns == 0 ? 0.0 : (double) e.btInsns / e.blockRuns));
-        sb.append(String.format(Locale.ROOT, "  indirect exits chained through the jump cache (a target other than the exit's last): %d%n",
-                e.jumpCacheHits));
         sb.append(String.format(Locale.ROOT, "  loops longer than %d instructions translated whole: %d%n",
                 BtTranslator.MAX_INSNS, e.loopUnits()));
         sb.append(String.format(Locale.ROOT, "  invalidated blocks %d, cache flushes %d, faults in translated code %d%n",
