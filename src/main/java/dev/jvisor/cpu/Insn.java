@@ -33,10 +33,11 @@ public final class Insn {
     /** The code-segment size it was decoded for (cached instructions are reused only in the same size). */
     public boolean code32;
     /**
-     * Jcc: how the interpreter's recent runs of it went, +1 taken and -1 not taken, saturating at +-16; the binary
-     * translator's trace follows the way it mostly goes (a positive count) where that closes a loop.
+     * Jcc: how the interpreter's recent runs of it went, +1 taken and -1 not taken, saturating at +-{@link #BIAS_LIMIT};
+     * the binary translator's trace follows the way it mostly goes (a positive count) where that closes a loop.
      */
     byte bias;
+    static final int BIAS_LIMIT = 16;
     /** The binary translator's verdict, cached: 0 not asked yet, 1 a unit can hold it, 2 it ends a unit (BtEngine.enter). */
     byte unit;
     /**

@@ -623,11 +623,11 @@ final class Interpreter implements Decoder.Fetcher {
         boolean taken = Alu.cond(c, cc);
         int bias = in.bias;
         if (taken) {
-            if (bias < 16) {
+            if (bias < Insn.BIAS_LIMIT) {
                 in.bias = (byte) (bias + 1);
             }
             jumpRel(rel);
-        } else if (bias > -16) {
+        } else if (bias > -Insn.BIAS_LIMIT) {
             in.bias = (byte) (bias - 1);
         }
     }
