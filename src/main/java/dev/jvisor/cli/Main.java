@@ -234,6 +234,8 @@ public final class Main implements Callable<Integer> {
                         return 1;
                     }
                     Vm vm = machine.vm();
+                    // --stats reports the translator's top units: they count their runs and instructions
+                    vm.vcpu().setBtProfile(stats);
                     if (timeout != null) {
                         vm.setDeadline(System.nanoTime() + (long) (timeout * 1e9));
                     }

@@ -31,6 +31,12 @@ abstract class BtBlock {
     boolean[] onPage;
     /** Instructions the unit runs through the interpreter ({@link BtRt#interp}), by index. */
     Insn[] helperInsns;
+    /**
+     * Unit profile ({@link BtEngine#profileUnits}, --stats): entries into the unit, and the guest instructions
+     * retired in it (an instruction run by the interpreter inside it included; one that faults not). Counted by
+     * the unit's own code only when it was translated with the profile on.
+     */
+    long runs, retired;
 
     abstract int run(Vcpu c);
 

@@ -58,6 +58,14 @@ final class BtEngine {
     /** By physical page: the units translated from it (to drop them when it is written or evicted), or null. */
     private final List<BtBlock>[] pages;
 
+    /**
+     * Whether units translated from now on count their runs and retired instructions (--stats: the report's
+     * top units). Off by default: the counting is two field updates per unit run.
+     */
+    boolean profileUnits;
+    /** Unit profiles of dropped units (invalidated or flushed), summed by entry EIP: {runs, retired, n}. */
+    final java.util.Map<Integer, long[]> droppedProfiles = new java.util.HashMap<>();
+
     BtEngine(Vcpu c) {
         this.c = c;
         this.translator = new BtTranslator(c);
@@ -336,6 +344,7 @@ final class BtEngine {
         smc = true;
         for (BtBlock b : list) {
             b.valid = false;
+            keepProfile(b);
         }
         invalidatedBlocks += list.size();
         liveBlocks -= list.size();
@@ -348,6 +357,7 @@ final class BtEngine {
             if (list != null) {
                 for (BtBlock b : list) {
                     b.valid = false;
+                    keepProfile(b);
                 }
                 pages[i] = null;
                 c.decoded.unpin(i);
@@ -355,6 +365,37 @@ final class BtEngine {
         }
         liveBlocks = 0;
         flushes++;
+    }
+
+    /**
+     * Keeps a dropped unit's profile (a unit dropped while it runs, by its own write to its page, loses the
+     * counts of that last run: it adds them on leaving).
+     */
+    private void keepProfile(BtBlock b) {
+        addProfile(droppedProfiles, b);
+    }
+
+    private static void addProfile(java.util.Map<Integer, long[]> profiles, BtBlock b) {
+        if (b.runs != 0) {
+            long[] p = profiles.computeIfAbsent(b.eip, k -> new long[3]);
+            p[0] += b.runs;
+            p[1] += b.retired;
+            p[2] = Math.max(p[2], b.n);
+        }
+    }
+
+    /** The unit profiles by entry EIP, live units and dropped ones together: {runs, retired, n}. */
+    java.util.Map<Integer, long[]> unitProfiles() {
+        java.util.Map<Integer, long[]> all = new java.util.HashMap<>();
+        droppedProfiles.forEach((eip, p) -> all.put(eip, p.clone()));
+        for (List<BtBlock> list : pages) {
+            if (list != null) {
+                for (BtBlock b : list) {
+                    addProfile(all, b);
+                }
+            }
+        }
+        return all;
     }
 
     /** Units translated whole as a loop longer than {@link BtTranslator#MAX_INSNS} (statistics). */

@@ -68,9 +68,33 @@ final class BtStats {
             sb.append(String.format(Locale.ROOT, "  translation failures (translator bugs; those blocks run on the interpreter): %d%n",
                     e.translationFailures));
         }
+        if (e.profileUnits) {
+            sb.append(topUnits(e.unitProfiles(), e.btInsns));
+        }
         sb.append(top("  callouts (sensitive instruction ending a block, run by the interpreter's handler):", e.callouts, true));
         sb.append(top("  fallbacks (instruction not translated, run by the interpreter):", e.fallbacks, false));
         sb.append(top("  inline fallbacks (instruction not translated, run by the interpreter inside the unit):", e.inlined, false));
+        return sb.toString();
+    }
+
+    /** Units shown in the top-units table. */
+    static final int TOP_UNITS = 20;
+
+    /**
+     * The units that retired the most guest instructions, by entry EIP (a start translated again counts
+     * once): where translated time goes, to look up in the guest's symbols (System.map, kallsyms, nm).
+     */
+    static String topUnits(java.util.Map<Integer, long[]> profiles, long btInsns) {
+        List<java.util.Map.Entry<Integer, long[]>> units = new ArrayList<>(profiles.entrySet());
+        units.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "  top units by guest instructions retired in them (%d units ran):%n", units.size()));
+        sb.append(String.format(Locale.ROOT, "    %-8s %5s %12s %14s %9s %7s%n", "EIP", "size", "runs", "instructions", "per run", "share"));
+        for (int k = 0; k < Math.min(TOP_UNITS, units.size()); k++) {
+            long[] p = units.get(k).getValue();
+            sb.append(String.format(Locale.ROOT, "    %08x %5d %12d %14d %9.1f %7s%n", units.get(k).getKey(), p[2], p[0], p[1],
+                    (double) p[1] / p[0], BtEngine.pct(p[1], btInsns)));
+        }
         return sb.toString();
     }
 

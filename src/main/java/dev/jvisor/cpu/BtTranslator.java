@@ -83,7 +83,7 @@ final class BtTranslator {
     // local variable slots of run(Vcpu)
     private static final int C = 1, R0 = 2, FOP = 10, FA = 11, FB = 12, FRES = 13, FMASK = 14, IC = 15, REIP = 17,
             LIN = 18, E = 19, V = 20, T = 21, T2 = 22, XEIP = 24, XIDX = 25, EXC = 26,
-            PSHIFT = 28, PSHIFTA = 29, TR = 30, TW = 31, PEND = 32;
+            PSHIFT = 28, PSHIFTA = 29, TR = 30, TW = 31, PEND = 32, IC0 = 33;
     // static flag state: a known lazy op (Alu.OP_*), or
     private static final int ST_IN_C = -2, ST_DYN = -1;
 
@@ -418,7 +418,7 @@ final class BtTranslator {
     private void body(CodeBuilder code) {
         this.b = code;
         if (GIVE_MAXS) {
-            jdk.internal.classfile.impl.DirectCodeBuilder.withMaxs(code, MAX_STACK, PEND + 1);
+            jdk.internal.classfile.impl.DirectCodeBuilder.withMaxs(code, MAX_STACK, IC0 + 2);
         }
         stubs.clear();
         written = 0;
@@ -458,6 +458,12 @@ final class BtTranslator {
         b.aload(C).getfield(CD_VCPU, "icount", CD_long).lstore(IC);
         b.iconst_0().istore(PEND);
         pend = 0;
+        profile = c.bt != null && c.bt.profileUnits;
+        if (profile) {
+            // the unit profile (--stats): one more entry; IC0 is icount on entry
+            b.aload(0).dup().getfield(CD_BLOCK, "runs", CD_long).lconst_1().ladd().putfield(CD_BLOCK, "runs", CD_long);
+            b.lload(IC).lstore(IC0);
+        }
         loadTlbTables();
         Label tryStart = b.newLabel();
         Label tryEnd = b.newLabel();
@@ -512,6 +518,9 @@ final class BtTranslator {
         // direct call) or return the exit index to the dispatcher
         b.labelBinding(common);
         writeBack();
+        if (profile) {
+            retired(false);
+        }
         b.aload(C).iload(XEIP).putfield(CD_VCPU, "eip", CD_int);
         b.aload(C).lload(IC).putfield(CD_VCPU, "icount", CD_long);
         b.aload(C).aload(0).putfield(CD_VCPU, "btLast", CD_BLOCK);
@@ -530,6 +539,9 @@ final class BtTranslator {
             b.iload(PSHIFT).ifeq(none);
             b.aload(C).iload(PSHIFT).iload(PSHIFTA).invokestatic(CD_RT, "pendingShift", MethodTypeDesc.of(CD_void, CD_VCPU, CD_int, CD_int));
             b.labelBinding(none);
+        }
+        if (profile) {
+            retired(true);
         }
         b.aload(C).iload(REIP).putfield(CD_VCPU, "eip", CD_int);
         b.aload(C).lload(IC).iload(PEND).i2l().ladd().putfield(CD_VCPU, "icount", CD_long);
@@ -601,6 +613,19 @@ final class BtTranslator {
             }
         }
         return last;
+    }
+
+    /** Whether this unit counts its runs and retired instructions (BtBlock.runs, retired). */
+    private boolean profile;
+
+    /** The unit profile at an exit: retired += IC (+ PEND at a fault: those before it) - IC0. */
+    private void retired(boolean fault) {
+        b.aload(0).dup().getfield(CD_BLOCK, "retired", CD_long);
+        b.lload(IC);
+        if (fault) {
+            b.iload(PEND).i2l().ladd();
+        }
+        b.lload(IC0).lsub().ladd().putfield(CD_BLOCK, "retired", CD_long);
     }
 
     private void writeBack() {

@@ -173,6 +173,16 @@ public final class Vcpu {
         }
     }
 
+    /**
+     * With the bt engine: units translated from now on count their runs and the instructions retired in them,
+     * for the top-units table of {@link #btStats} (--stats). Costs two field updates per unit run.
+     */
+    public void setBtProfile(boolean on) {
+        if (bt != null) {
+            bt.profileUnits = on;
+        }
+    }
+
     /** Code-cache statistics (invalidations, evictions), and the translator's with --accel bt. */
     public String btStats() {
         String smc = String.format("code pages invalidated by writes: %d (CPU) + %d (DMA); evicted from the decoded cache: %d%n",
