@@ -31,9 +31,12 @@ final class BtEngine {
      * shorts). Measured with bench/boot_vs_qemu.py --accel bt (one run each, boot / WL1 / WL2 s):
      * 64: 11.8 / 6.7 / 4.2; 512: 8.9 / 6.2 / 4.2; 2048: 6.9 / 6.4 / 3.8; 4096: 6.7 / 6.9 / 3.7;
      * 16384: 5.8 / 5.9 / 3.5 and 6.1 / 6.7 / 3.9. Lukewarm code runs well enough interpreted; each
-     * trace translated costs a C2 compile that competes with the guest on a 2-core host.
+     * trace translated costs a C2 compile that competes with the guest on a 2-core host. Session 21, 8192
+     * against 16384 (bench/ab.py, 20 interleaved rounds in three A/Bs): WL1's median 7-14% shorter in each
+     * (better in 13 of 20 pairs: the kernel's pipe and syscall paths, which WL1 runs ~16,000 times, get
+     * translated halfway through it instead of at its end), the boot even, WL2 within its noise (+3%, -7%, +3%).
      */
-    static final int DEFAULT_THRESHOLD = Math.min(Short.MAX_VALUE, Integer.getInteger("jvisor.bt.threshold", 16384));
+    static final int DEFAULT_THRESHOLD = Math.min(Short.MAX_VALUE, Integer.getInteger("jvisor.bt.threshold", 8192));
     static final int MAX_BLOCKS = Integer.getInteger("jvisor.bt.maxBlocks", 32768);
 
     private final Vcpu c;
