@@ -347,7 +347,7 @@ final class BtEngine {
         smc = true;
         for (BtBlock b : list) {
             b.valid = false;
-            keepProfile(b);
+            addProfile(droppedProfiles, b);
         }
         invalidatedBlocks += list.size();
         liveBlocks -= list.size();
@@ -360,7 +360,7 @@ final class BtEngine {
             if (list != null) {
                 for (BtBlock b : list) {
                     b.valid = false;
-                    keepProfile(b);
+                    addProfile(droppedProfiles, b);
                 }
                 pages[i] = null;
                 c.decoded.unpin(i);
@@ -371,13 +371,9 @@ final class BtEngine {
     }
 
     /**
-     * Keeps a dropped unit's profile (a unit dropped while it runs, by its own write to its page, loses the
-     * counts of that last run: it adds them on leaving).
+     * Adds a unit's profile to profiles by its entry EIP. A dropped unit's goes into droppedProfiles when it is
+     * dropped: one dropped while it runs (by its own write to its page) loses the counts of that last run.
      */
-    private void keepProfile(BtBlock b) {
-        addProfile(droppedProfiles, b);
-    }
-
     private static void addProfile(java.util.Map<Integer, long[]> profiles, BtBlock b) {
         if (b.runs != 0) {
             long[] p = profiles.computeIfAbsent(b.eip, k -> new long[3]);
