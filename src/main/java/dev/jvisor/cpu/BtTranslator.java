@@ -132,12 +132,19 @@ final class BtTranslator {
             if (!trace(pa, eip, max)) {
                 return null;
             }
-            if (max == MAX_INSNS && insns.size() >= max && !hasBackEdge()) {
+            if (max == MAX_INSNS && insns.size() >= max && !hasBackEdge() && firstInnerBackEdge(0) < 0) {
                 // cut at the size limit: a loop whose body is longer (busybox md5's four rounds, 55 instructions
                 // each) would take two units and a chained call per iteration. If a longer trace closes the loop
                 // back to the start, it becomes one unit, ending after its last back-edge: one JVM loop for C2.
+                // Else, if it runs into a loop and closes it (code before a loop, then the loop: md5's rounds
+                // again, entered from the code between them), it ends after that loop's first back-edge: the
+                // loop is a JVM loop inside the unit, where the code before it would otherwise have run part of
+                // the first pass and left for a unit at the loop head (three units per round instead of one).
                 trace(pa, eip, MAX_LOOP_INSNS);
                 int last = lastBackEdge();
+                if (last < 0) {
+                    last = firstInnerBackEdge(MAX_INSNS);
+                }
                 if (last >= 0) {
                     max = last + 1;
                 }
@@ -430,6 +437,12 @@ final class BtTranslator {
             labels[i] = b.newLabel();
             labelSt[i] = Integer.MIN_VALUE;
         }
+        for (int i = 0; i < n; i++) {
+            int h = innerHead(directTarget(i), i);
+            if (h > 0) {
+                labelSt[h] = ST_DYN; // an inner loop head: its back-edge arrives with any flags record
+            }
+        }
         common = b.newLabel();
         head = b.newLabel();
         // a dry call (BtEngine.warm) returns before anything
@@ -597,22 +610,48 @@ final class BtTranslator {
     private int lastBackEdge() {
         int last = -1;
         for (int i = 0; i < insns.size(); i++) {
-            Insn in = insns.get(i);
-            int op = in.op;
-            int next = eips[i] + in.length;
-            int t;
-            if (op >= 0x70 && op <= 0x7f || op == 0xeb) {
-                t = next + (byte) in.imm;
-            } else if (op >= 0x180 && op <= 0x18f || op == 0xe8 || op == 0xe9) {
-                t = next + in.imm;
-            } else {
-                continue;
-            }
-            if (t == startEip) {
+            if (directTarget(i) == startEip) {
                 last = i;
             }
         }
         return last;
+    }
+
+    /** The static target of instruction i when it is a direct JMP, CALL or Jcc, else startEip - 1 (no target). */
+    private int directTarget(int i) {
+        Insn in = insns.get(i);
+        int op = in.op;
+        int next = eips[i] + in.length;
+        if (op >= 0x70 && op <= 0x7f || op == 0xeb) {
+            return next + (byte) in.imm;
+        } else if (op >= 0x180 && op <= 0x18f || op == 0xe8 || op == 0xe9) {
+            return next + in.imm;
+        }
+        return startEip - 1;
+    }
+
+    /**
+     * The index of the instruction at eip among instructions 1..i of the trace (each EIP is in a trace at most
+     * once: followed jumps never lead to an instruction already in it), or -1: the head of a loop inside the
+     * unit, where a branch at i goes back to.
+     */
+    private int innerHead(int eip, int i) {
+        for (int k = 1; k <= i; k++) {
+            if (eips[k] == eip) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    /** The index of the first instruction at or after from that branches back to an inner loop head, or -1. */
+    private int firstInnerBackEdge(int from) {
+        for (int i = from; i < insns.size(); i++) {
+            if (innerHead(directTarget(i), i) > 0) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Whether this unit counts its runs and retired instructions (BtBlock.runs, retired). */
@@ -1873,13 +1912,16 @@ final class BtTranslator {
     /** Unconditional direct jump (JMP/CALL): a back-edge to the block start, or an exit. */
     private void jump(int target, int i) {
         if (target == startEip) {
-            backEdge(i);
+            backEdge(i, 0);
+        } else if (innerHead(target, i) > 0) {
+            backEdge(i, innerHead(target, i));
         } else {
             exitTo(target, BtBlock.CHAIN, 0);
         }
     }
 
-    private void backEdge(int i) {
+    /** A jump back to instruction j (0: the block start) of the trace: a JVM back-edge while the budget lasts. */
+    private void backEdge(int i, int j) {
         flushIc();
         // budget: the dispatcher's rule (checkpoint - icount >= n) for another pass
         Label out = b.newLabel();
@@ -1887,10 +1929,10 @@ final class BtTranslator {
         b.loadConstant((long) insns.size());
         b.lcmp().iflt(out);
         st = ST_DYN;
-        b.goto_(head);
-        int x = addExit(BtBlock.CHAIN, startEip, 0);
+        b.goto_(j == 0 ? head : labels[j]);
+        int x = addExit(BtBlock.CHAIN, eips[j], 0);
         b.labelBinding(out);
-        ic(startEip);
+        ic(eips[j]);
         b.istore(XEIP);
         ic(x);
         b.istore(XIDX);
@@ -1937,11 +1979,12 @@ final class BtTranslator {
                 b.labelBinding(taken);
                 b.goto_(to);
             });
-        } else if (target == startEip) {
+        } else if (target == startEip || innerHead(target, i) > 0) {
+            int loopHead = target == startEip ? 0 : innerHead(target, i);
             stubs.add(() -> {
                 b.labelBinding(taken);
                 int saveSt = st;
-                backEdge(i);
+                backEdge(i, loopHead);
                 st = saveSt;
             });
         } else {
