@@ -107,81 +107,82 @@ final class BtRt {
         return x;
     }
 
-    // Memory accesses of translated code with native guest RAM (BtTranslator.load/store): the TLB hit path, a
-    // raw little-endian access (see pa for why it stays inside RAM). A miss or an access crossing its page
-    // throws MISS: the unit rolls back to the instruction's start, as for a fault, and leaves it to the
-    // interpreter, which fills the TLB, faults, reaches MMIO or notes self-modifying code (code pages have no
-    // write entries). So the hit path is all a unit's compiled code holds: no call that can clobber the
-    // registers, no self-modifying-code test after each store. ram is a constant of the calling unit.
+    // Memory accesses of translated code with native guest RAM (BtTranslator.load/store): the TLB hit path in the
+    // vCPU's host-address tables (Vcpu.hostRead/hostWrite: host address of lin = entry + lin - 1), a raw
+    // little-endian access (see host for why it stays inside RAM). A miss or an access crossing its page throws
+    // MISS: the unit rolls back to the instruction's start, as for a fault, and leaves it to the interpreter,
+    // which fills the TLB, faults, reaches MMIO or notes self-modifying code (code pages have no write
+    // entries). So the hit path is all a unit's compiled code holds: no call that can clobber the registers,
+    // no self-modifying-code test after each store.
     private static final jdk.internal.misc.Unsafe UNSAFE = jdk.internal.misc.Unsafe.getUnsafe();
 
     /** Not an exception of the architecture: "the interpreter runs this instruction" (see above); never delivered. */
     static final CpuFault MISS = CpuFault.of(-1);
 
-    static int ld8(int[] tlb, int lin, long ram) {
-        int e = entry(tlb, lin);
+    static int ld8(long[] tlb, int lin) {
+        long e = entry(tlb, lin);
         if (e == 0) {
             throw MISS;
         }
-        return UNSAFE.getByte(null, ram + pa(e, lin)) & 0xff;
+        return UNSAFE.getByte(null, host(e, lin)) & 0xff;
     }
 
-    static int ld16(int[] tlb, int lin, long ram) {
-        int e = entry(tlb, lin);
+    static int ld16(long[] tlb, int lin) {
+        long e = entry(tlb, lin);
         if (e == 0 || (lin & 0xfff) > 0xffe) {
             throw MISS;
         }
-        return UNSAFE.getShortUnaligned(null, ram + pa(e, lin), false) & 0xffff;
+        return UNSAFE.getShortUnaligned(null, host(e, lin), false) & 0xffff;
     }
 
-    static int ld32(int[] tlb, int lin, long ram) {
-        int e = entry(tlb, lin);
+    static int ld32(long[] tlb, int lin) {
+        long e = entry(tlb, lin);
         if (e == 0 || (lin & 0xfff) > 0xffc) {
             throw MISS;
         }
-        return UNSAFE.getIntUnaligned(null, ram + pa(e, lin), false);
+        return UNSAFE.getIntUnaligned(null, host(e, lin), false);
     }
 
-    static void sto8(int[] tlb, int lin, int v, long ram) {
-        int e = entry(tlb, lin);
+    static void sto8(long[] tlb, int lin, int v) {
+        long e = entry(tlb, lin);
         if (e == 0) {
             throw MISS;
         }
-        UNSAFE.putByte(null, ram + pa(e, lin), (byte) v);
+        UNSAFE.putByte(null, host(e, lin), (byte) v);
     }
 
-    static void sto16(int[] tlb, int lin, int v, long ram) {
-        int e = entry(tlb, lin);
+    static void sto16(long[] tlb, int lin, int v) {
+        long e = entry(tlb, lin);
         if (e == 0 || (lin & 0xfff) > 0xffe) {
             throw MISS;
         }
-        UNSAFE.putShortUnaligned(null, ram + pa(e, lin), (short) v, false);
+        UNSAFE.putShortUnaligned(null, host(e, lin), (short) v, false);
     }
 
-    static void sto32(int[] tlb, int lin, int v, long ram) {
-        int e = entry(tlb, lin);
+    static void sto32(long[] tlb, int lin, int v) {
+        long e = entry(tlb, lin);
         if (e == 0 || (lin & 0xfff) > 0xffc) {
             throw MISS;
         }
-        UNSAFE.putIntUnaligned(null, ram + pa(e, lin), v, false);
+        UNSAFE.putIntUnaligned(null, host(e, lin), v, false);
     }
 
     /**
-     * The TLB entry for lin: the tables have an entry for every linear page (2^20), so the index is always in
-     * bounds and the read needs no range check (one branch less per access in a unit's compiled code).
+     * The host-address TLB entry for lin: the tables have an entry for every linear page (2^20), so the index is
+     * always in bounds and the read needs no range check (one branch less per access in a unit's compiled code).
      */
-    private static int entry(int[] tlb, int lin) {
-        return UNSAFE.getInt(tlb, INT_BASE + ((long) (lin >>> 12) << 2));
+    private static long entry(long[] tlb, int lin) {
+        return UNSAFE.getLong(tlb, LONG_BASE + ((long) (lin >>> 12) << 3));
     }
 
-    private static final long INT_BASE = UNSAFE.arrayBaseOffset(int[].class);
+    private static final long LONG_BASE = UNSAFE.arrayBaseOffset(long[].class);
 
     /**
-     * The physical address of lin in TLB entry e, as a long offset into RAM. No bounds check: the TLB holds
-     * entries only for RAM pages ({@code Vcpu.translate} fills after {@code isRamPage}, and RAM is a whole
-     * number of pages, outside the hole), so an access that does not cross its page stays inside RAM.
+     * The host address of lin in host-address TLB entry e. No bounds check: the TLB holds entries only for RAM
+     * pages ({@code Vcpu.translate} fills after {@code isRamPage}, and RAM is a whole number of pages, outside
+     * the hole), so an access that does not cross its page stays inside RAM.
      */
-    private static long pa(int e, int lin) {
-        return (e & ~0xfff) | (lin & 0xfff); // < ramSize <= 2^31 - 1
+    private static long host(long e, int lin) {
+        return e + (lin & 0xffffffffL) - 1;
     }
 }

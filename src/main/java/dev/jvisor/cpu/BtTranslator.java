@@ -56,8 +56,9 @@ final class BtTranslator {
     private static final ClassDesc CD_INTS = CD_int.arrayType();
     private static final ClassDesc CD_INSN = ClassDesc.of("dev.jvisor.cpu.Insn");
     private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
-    private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_INTS, CD_int, CD_long);
-    private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_void, CD_INTS, CD_int, CD_int, CD_long);
+    private static final ClassDesc CD_LONGS = CD_long.arrayType();
+    private static final MethodTypeDesc MT_LD = MethodTypeDesc.of(CD_int, CD_LONGS, CD_int);
+    private static final MethodTypeDesc MT_ST = MethodTypeDesc.of(CD_void, CD_LONGS, CD_int, CD_int);
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MT_I_III = MethodTypeDesc.of(CD_int, CD_int, CD_int, CD_int);
     /** Units are version-49 class files (see generate): no stack maps, so no class hierarchy to resolve. */
@@ -96,12 +97,9 @@ final class BtTranslator {
     static final PageEnd PAGE_END = new PageEnd();
 
     private final Vcpu c;
-    /** Native guest RAM's host address (translated code needs native RAM: Vcpu.setAccel). */
-    private final long ramAddress;
 
     BtTranslator(Vcpu c) {
         this.c = c;
-        this.ramAddress = c.ramAddress();
     }
 
     // ---- per-translation state ----
@@ -824,7 +822,6 @@ final class BtTranslator {
      */
     private void load(int size) {
         b.aload(TR).iload(LIN);
-        b.loadConstant(ramAddress);
         b.invokestatic(CD_RT, size == 4 ? "ld32" : size == 2 ? "ld16" : "ld8", MT_LD);
     }
 
@@ -844,8 +841,8 @@ final class BtTranslator {
 
     /** The vCPU's TLB tables for its CPL into TR and TW (the CPL cannot change inside a unit: far transfers end it). */
     private void loadTlbTables() {
-        b.aload(C).getfield(CD_VCPU, "tlbRead", CD_INTS).astore(TR);
-        b.aload(C).getfield(CD_VCPU, "tlbWrite", CD_INTS).astore(TW);
+        b.aload(C).getfield(CD_VCPU, "hostRead", CD_LONGS).astore(TR);
+        b.aload(C).getfield(CD_VCPU, "hostWrite", CD_LONGS).astore(TW);
     }
 
     /**
@@ -855,7 +852,6 @@ final class BtTranslator {
      */
     private void store(int size) {
         b.aload(TW).iload(LIN).iload(V);
-        b.loadConstant(ramAddress);
         b.invokestatic(CD_RT, size == 4 ? "sto32" : size == 2 ? "sto16" : "sto8", MT_ST);
     }
 

@@ -84,6 +84,15 @@ public final class Vcpu {
     final int[] tlbReadSup = new int[1 << 20], tlbWriteSup = new int[1 << 20];
     final int[] tlbReadUser = new int[1 << 20], tlbWriteUser = new int[1 << 20];
     int[] tlbRead = tlbReadSup, tlbWrite = tlbWriteSup;
+    /**
+     * With the bt engine, translated code's copy of the four tables: linear page -> the host address of the
+     * physical page minus the linear page's address, plus 1 (so the host address of lin is entry + lin - 1, and
+     * a valid entry is never 0: host addresses of pages are multiples of 4096), 0 = miss; filled and cleared
+     * with the entries above, null without bt. An access in a unit is then a table load, a test and the access
+     * itself, with no physical address to assemble (BtRt.ld32 and the rest).
+     */
+    long[] hostReadSup, hostWriteSup, hostReadUser, hostWriteUser;
+    long[] hostRead, hostWrite;
     // Which linear pages have entries, in two capped rings (non-global and global), so that a flush
     // touches only live entries and CR3 loads never walk the global (kernel) entries; a full ring
     // evicts its oldest entry, like a real TLB's replacement.
@@ -159,6 +168,15 @@ public final class Vcpu {
                     throw new IllegalArgumentException("the bt engine needs native guest RAM, not a heap segment");
                 }
                 if (bt == null) {
+                    if (hostReadSup == null) {
+                        // empty: entries filled before now are misses here, and are filled again on use
+                        hostReadSup = new long[1 << 20];
+                        hostWriteSup = new long[1 << 20];
+                        hostReadUser = new long[1 << 20];
+                        hostWriteUser = new long[1 << 20];
+                        hostRead = cpl == 3 ? hostReadUser : hostReadSup;
+                        hostWrite = cpl == 3 ? hostWriteUser : hostWriteSup;
+                    }
                     bt = new BtEngine(this);
                 }
             }
@@ -356,6 +374,8 @@ public final class Vcpu {
             tlbRead = r;
             tlbWrite = cpl == 3 ? tlbWriteUser : tlbWriteSup;
         }
+        hostRead = cpl == 3 ? hostReadUser : hostReadSup;
+        hostWrite = cpl == 3 ? hostWriteUser : hostWriteSup;
         interp.cplChanged(cpl == 3);
     }
 
@@ -713,11 +733,6 @@ public final class Vcpu {
         ram.set(LE32, pa, v);
     }
 
-    /** The host address of native guest RAM, 0 for a heap segment (for the translator's inline accesses). */
-    long ramAddress() {
-        return ramAddress;
-    }
-
     /** The raw accesses' guard: [pa, pa + width) inside guest RAM (pa unsigned), else the segment API's exception. */
     private void checkRam(int pa, int width) {
         if (Integer.compareUnsigned(pa, ramSize - width) > 0) {
@@ -979,6 +994,22 @@ public final class Vcpu {
                 tlbWriteSup[vpn] = entry;
             }
         }
+        if (hostReadSup != null) {
+            long host = ramAddress + (pa & ~0xfffL) - ((long) vpn << 12) + 1;
+            if (user) {
+                hostReadUser[vpn] = host;
+                hostReadSup[vpn] = host;
+                if (writable) {
+                    hostWriteUser[vpn] = host;
+                    hostWriteSup[vpn] = host;
+                }
+            } else {
+                hostReadSup[vpn] = host;
+                if (writable) {
+                    hostWriteSup[vpn] = host;
+                }
+            }
+        }
         return pa;
     }
 
@@ -1025,6 +1056,9 @@ public final class Vcpu {
 
     private void clearTlbEntry(int vpn) {
         tlbReadSup[vpn] = tlbWriteSup[vpn] = tlbReadUser[vpn] = tlbWriteUser[vpn] = 0;
+        if (hostReadSup != null) {
+            hostReadSup[vpn] = hostWriteSup[vpn] = hostReadUser[vpn] = hostWriteUser[vpn] = 0;
+        }
         tlbFlags[vpn] = 0;
     }
 
@@ -1154,9 +1188,15 @@ public final class Vcpu {
         forEachLive(vpn -> {
             if (tlbWriteSup[vpn] == match) {
                 tlbWriteSup[vpn] = 0;
+                if (hostWriteSup != null) {
+                    hostWriteSup[vpn] = 0;
+                }
             }
             if (tlbWriteUser[vpn] == match) {
                 tlbWriteUser[vpn] = 0;
+                if (hostWriteUser != null) {
+                    hostWriteUser[vpn] = 0;
+                }
             }
         });
     }
