@@ -11,24 +11,15 @@ import org.junit.jupiter.api.Test;
  * whatever drops an entry of the TLB drops it there too, so a unit never uses a stale translation.
  */
 class BtHostTlbTest {
-    private static final int PD = 0x1000, PT = 0x2000;
+    private static final int PT = TestCpu.PAGE_TABLE;
 
     /** The bt engine (threshold 3) with paging on, the first 4 MiB identity-mapped user/writable. */
     private static TestCpu pagedBt() {
-        TestCpu c = new TestCpu(1 << 24, "bt", 3);
-        c.write(PD, le(PT | 7));
-        for (int p = 0; p < 1024; p++) {
-            c.write(PT + 4 * p, le((p << 12) | 7));
-        }
-        c.vcpu().controls.invlpgExiting = false; // the guest's own INVLPG runs natively here
-        c.vcpu().writeCr(3, PD);
-        c.vcpu().writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET | Vcpu.CR0_PG);
-        c.setReg(Vcpu.ESP, 0x9000);
-        return c;
+        return new TestCpu(1 << 24, "bt", 3).identityPaging();
     }
 
     private static byte[] le(int v) {
-        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
+        return TestCpu.le(v);
     }
 
     @Test

@@ -10,20 +10,9 @@ import org.junit.jupiter.api.Test;
  * into its unit, as a JVM loop inside it.
  */
 class BtLoopUnitTest {
-    /** INC EAX x body, DEC ECX, JNZ back to the start, HLT: runs the body ECX times. */
+    /** A loop (INC EAX x body, DEC ECX, JNZ back to the start), HLT: runs the body ECX times. */
     private static long loopUnits(int body, int passes) {
-        byte[] code = new byte[body + 8];
-        for (int i = 0; i < body; i++) {
-            code[i] = 0x40;                                  // inc eax
-        }
-        code[body] = 0x49;                                   // dec ecx
-        code[body + 1] = 0x0f;                               // jnz rel32 back to the start
-        code[body + 2] = (byte) 0x85;
-        int rel = -(body + 7);
-        for (int i = 0; i < 4; i++) {
-            code[body + 3 + i] = (byte) (rel >> (8 * i));
-        }
-        code[body + 7] = (byte) 0xf4;                        // hlt
+        byte[] code = codeThenLoop(0, body);
         TestCpu c = new TestCpu(1 << 16, "bt", 3);
         c.write(0x1000, code);
         c.setReg(Vcpu.ECX, passes);
@@ -43,11 +32,8 @@ class BtLoopUnitTest {
         assertEquals(0, loopUnits(200, 10));
     }
 
-    /**
-     * INC EDX x before, then the loop of loopUnits (INC EAX x body, DEC ECX, JNZ back to the loop head), HLT; run
-     * `runs` times from the start. Returns the unit runs of the last run.
-     */
-    private static long codeThenLoop(int before, int body, int passes, int runs) {
+    /** INC EDX x before, then a loop (INC EAX x body, DEC ECX, JNZ back to the loop head), HLT. */
+    private static byte[] codeThenLoop(int before, int body) {
         byte[] code = new byte[before + body + 8];
         for (int i = 0; i < before; i++) {
             code[i] = 0x42;                                  // inc edx
@@ -64,6 +50,12 @@ class BtLoopUnitTest {
             code[end + 3 + i] = (byte) (rel >> (8 * i));
         }
         code[end + 7] = (byte) 0xf4;                         // hlt
+        return code;
+    }
+
+    /** Runs codeThenLoop(before, body) `runs` times from its start; returns the unit runs of the last run. */
+    private static long unitRunsOfCodeThenLoop(int before, int body, int passes, int runs) {
+        byte[] code = codeThenLoop(before, body);
         TestCpu c = new TestCpu(1 << 16, "bt", 3);
         c.write(0x1000, code);
         c.setReg(Vcpu.EDX, 0); // holds the CPU signature after reset
@@ -86,34 +78,20 @@ class BtLoopUnitTest {
     void codeRunningIntoALoopTakesTheLoopIntoItsUnit() {
         // 30 + 20 + 2 instructions: cut at 40 the trace would leave the first pass of the loop for a unit of its
         // own; taken up to the loop's back-edge, one unit runs the code before and every pass
-        assertEquals(1, codeThenLoop(30, 20, 50, 8));
+        assertEquals(1, unitRunsOfCodeThenLoop(30, 20, 50, 8));
     }
 
     @Test
     void aShortLoopInsideATraceIsAJvmLoop() {
         // 5 + 10 + 2 instructions: within 40, the back-edge to the loop head stays inside the unit
-        assertEquals(1, codeThenLoop(5, 10, 50, 8));
+        assertEquals(1, unitRunsOfCodeThenLoop(5, 10, 50, 8));
     }
 
     @Test
     void theLoopInsideAUnitLeavesAtTheBudget() {
         // more passes than the run's instruction budget: the unit leaves at its inner back-edge, and the
         // dispatcher goes on at the loop head (the interpreter, then a unit there) until the budget ends
-        byte[] code = new byte[5 + 10 + 8];
-        for (int i = 0; i < 5; i++) {
-            code[i] = 0x42;                                  // inc edx
-        }
-        for (int i = 5; i < 15; i++) {
-            code[i] = 0x40;                                  // inc eax
-        }
-        code[15] = 0x49;                                     // dec ecx
-        code[16] = 0x0f;                                     // jnz rel32 back to the loop head
-        code[17] = (byte) 0x85;
-        int rel = -(10 + 7);
-        for (int i = 0; i < 4; i++) {
-            code[18 + i] = (byte) (rel >> (8 * i));
-        }
-        code[22] = (byte) 0xf4;                              // hlt
+        byte[] code = codeThenLoop(5, 10);
         TestCpu bt = new TestCpu(1 << 16, "bt", 3);
         TestCpu ref = new TestCpu(1 << 16);
         for (TestCpu c : new TestCpu[] {bt, ref}) {

@@ -10,28 +10,15 @@ import org.junit.jupiter.api.Test;
  * around the page's supervisor-only protection.
  */
 class RecentCodePagesTest {
-    private static final int PD = 0x1000, PT = 0x2000;
+    private static final int PD = TestCpu.PAGE_DIRECTORY, PT = TestCpu.PAGE_TABLE;
 
     /** Paging on (16 MiB of RAM), the first 4 MiB identity-mapped user/writable, except the given pages supervisor-only. */
     private static TestCpu pagedCpu(int... supervisorPages) {
-        TestCpu c = new TestCpu(1 << 24);
-        c.write(PD, le(PT | 7));
-        for (int p = 0; p < 1024; p++) {
-            c.write(PT + 4 * p, le((p << 12) | 7));
-        }
-        for (int p : supervisorPages) {
-            c.write(PT + 4 * p, le((p << 12) | 3));
-        }
-        c.vcpu().controls.invlpgExiting = false; // the guest's own INVLPG and MOV CR3 run natively here
-        c.vcpu().controls.cr3LoadExiting = false;
-        c.vcpu().writeCr(3, PD);
-        c.vcpu().writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET | Vcpu.CR0_PG);
-        c.setReg(Vcpu.ESP, 0x9000);
-        return c;
+        return new TestCpu(1 << 24).identityPaging(supervisorPages);
     }
 
     private static byte[] le(int v) {
-        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
+        return TestCpu.le(v);
     }
 
     private static final byte[] CALL_6000_HLT = {

@@ -69,6 +69,35 @@ public final class TestCpu {
         cpu.invalidateCode(addr, bytes.length);
     }
 
+    /** Where {@link #identityPaging} puts the page directory and its one page table. */
+    public static final int PAGE_DIRECTORY = 0x1000, PAGE_TABLE = 0x2000;
+
+    /**
+     * Turns paging on: a page directory and one page table (at PAGE_DIRECTORY, PAGE_TABLE) that map the first
+     * 4 MiB to themselves, user and writable, the given pages supervisor-only; the guest's INVLPG and CR3 loads
+     * run natively (no exit); ESP 0x9000. RAM must hold at least 4 MiB. Returns this CPU.
+     */
+    public TestCpu identityPaging(int... supervisorPages) {
+        write(PAGE_DIRECTORY, le(PAGE_TABLE | 7));
+        for (int p = 0; p < 1024; p++) {
+            write(PAGE_TABLE + 4 * p, le((p << 12) | 7));
+        }
+        for (int p : supervisorPages) {
+            write(PAGE_TABLE + 4 * p, le((p << 12) | 3));
+        }
+        cpu.controls.invlpgExiting = false;
+        cpu.controls.cr3LoadExiting = false;
+        cpu.writeCr(3, PAGE_DIRECTORY);
+        cpu.writeCr(0, Vcpu.CR0_PE | Vcpu.CR0_ET | Vcpu.CR0_PG);
+        setReg(Vcpu.ESP, 0x9000);
+        return this;
+    }
+
+    /** v as four little-endian bytes. */
+    public static byte[] le(int v) {
+        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
+    }
+
     public byte[] read(int addr, int len) {
         byte[] b = new byte[len];
         MemorySegment.copy(cpu.ram, ValueLayout.JAVA_BYTE, addr, b, 0, len);
