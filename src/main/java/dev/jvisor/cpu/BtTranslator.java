@@ -436,7 +436,7 @@ final class BtTranslator {
             labelSt[i] = Integer.MIN_VALUE;
         }
         for (int i = 0; i < n; i++) {
-            int h = innerHead(directTarget(i), i);
+            int h = innerBackEdgeHead(i);
             if (h > 0) {
                 labelSt[h] = ST_DYN; // an inner loop head: its back-edge arrives with any flags record
             }
@@ -608,30 +608,30 @@ final class BtTranslator {
     private int lastBackEdge() {
         int last = -1;
         for (int i = 0; i < insns.size(); i++) {
-            if (directTarget(i) == startEip) {
+            if (isDirectBranch(i) && directTarget(i) == startEip) {
                 last = i;
             }
         }
         return last;
     }
 
-    /** The static target of instruction i when it is a direct JMP, CALL or Jcc, else startEip - 1 (no target). */
+    /** Whether instruction i is a direct JMP, CALL or Jcc. */
+    private boolean isDirectBranch(int i) {
+        int op = insns.get(i).op;
+        return op >= 0x70 && op <= 0x7f || op == 0xeb || op >= 0x180 && op <= 0x18f || op == 0xe8 || op == 0xe9;
+    }
+
+    /** The static target of direct branch i. */
     private int directTarget(int i) {
         Insn in = insns.get(i);
         int op = in.op;
-        int next = eips[i] + in.length;
-        if (op >= 0x70 && op <= 0x7f || op == 0xeb) {
-            return next + (byte) in.imm;
-        } else if (op >= 0x180 && op <= 0x18f || op == 0xe8 || op == 0xe9) {
-            return next + in.imm;
-        }
-        return startEip - 1;
+        return eips[i] + in.length + (op >= 0x70 && op <= 0x7f || op == 0xeb ? (byte) in.imm : in.imm);
     }
 
     /**
-     * The index of the instruction at eip among instructions 1..i of the trace (each EIP is in a trace at most
-     * once: followed jumps never lead to an instruction already in it), or -1: the head of a loop inside the
-     * unit, where a branch at i goes back to.
+     * The index of the instruction at eip among instructions 1..i of the trace, or -1: the head of a loop inside
+     * the unit, where a branch at i goes back to (the first such index if straight-line code after a followed
+     * jump came back to an EIP already in the trace: the code at both is the same).
      */
     private int innerHead(int eip, int i) {
         for (int k = 1; k <= i; k++) {
@@ -642,10 +642,15 @@ final class BtTranslator {
         return -1;
     }
 
+    /** The inner loop head that direct branch i goes back to (see innerHead), or -1 (also for other instructions). */
+    private int innerBackEdgeHead(int i) {
+        return isDirectBranch(i) ? innerHead(directTarget(i), i) : -1;
+    }
+
     /** The index of the first instruction at or after from that branches back to an inner loop head, or -1. */
     private int firstInnerBackEdge(int from) {
         for (int i = from; i < insns.size(); i++) {
-            if (innerHead(directTarget(i), i) > 0) {
+            if (innerBackEdgeHead(i) > 0) {
                 return i;
             }
         }
@@ -1907,10 +1912,11 @@ final class BtTranslator {
 
     /** Unconditional direct jump (JMP/CALL): a back-edge to the block start, or an exit. */
     private void jump(int target, int i) {
+        int inner = innerHead(target, i);
         if (target == startEip) {
             backEdge(i, 0);
-        } else if (innerHead(target, i) > 0) {
-            backEdge(i, innerHead(target, i));
+        } else if (inner > 0) {
+            backEdge(i, inner);
         } else {
             exitTo(target, BtBlock.CHAIN, 0);
         }
