@@ -981,36 +981,28 @@ public final class Vcpu {
             writable = false; // writes to pages holding decoded code take the slow path (they invalidate it)
         }
         noteTlbFill(vpn, global, large);
+        // a user page is readable (and, if writable, writable) from CPL 0 too; translated code's host-address
+        // entry is set beside each
+        long host = ramAddress + (pa & ~0xfffL) - ((long) vpn << 12) + 1;
+        setEntry(tlbReadSup, hostReadSup, vpn, entry, host);
         if (user) {
-            tlbReadUser[vpn] = entry;
-            tlbReadSup[vpn] = entry;
-            if (writable) {
-                tlbWriteUser[vpn] = entry;
-                tlbWriteSup[vpn] = entry;
-            }
-        } else {
-            tlbReadSup[vpn] = entry;
-            if (writable) {
-                tlbWriteSup[vpn] = entry;
-            }
+            setEntry(tlbReadUser, hostReadUser, vpn, entry, host);
         }
-        if (hostReadSup != null) {
-            long host = ramAddress + (pa & ~0xfffL) - ((long) vpn << 12) + 1;
+        if (writable) {
+            setEntry(tlbWriteSup, hostWriteSup, vpn, entry, host);
             if (user) {
-                hostReadUser[vpn] = host;
-                hostReadSup[vpn] = host;
-                if (writable) {
-                    hostWriteUser[vpn] = host;
-                    hostWriteSup[vpn] = host;
-                }
-            } else {
-                hostReadSup[vpn] = host;
-                if (writable) {
-                    hostWriteSup[vpn] = host;
-                }
+                setEntry(tlbWriteUser, hostWriteUser, vpn, entry, host);
             }
         }
         return pa;
+    }
+
+    /** Sets a TLB entry and, with the bt engine (hosts not null), its host-address twin. */
+    private static void setEntry(int[] table, long[] hosts, int vpn, int entry, long host) {
+        table[vpn] = entry;
+        if (hosts != null) {
+            hosts[vpn] = host;
+        }
     }
 
     private void checkPageAccess(int lin, boolean write, boolean user, boolean userOk, boolean writable) {
