@@ -30,9 +30,16 @@ final class BtRt {
      */
     static int chain(Vcpu c, BtBlock b, int x) {
         BtBlock nb = b.succ[x];
-        if (nb == null || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN
-                || !(b.onPage[x] ? nb.valid : nb.current(c))) {
+        if (nb == null || !nb.valid || c.checkpoint - c.icount < nb.n || c.btChain >= MAX_CHAIN) {
             return x;
+        }
+        if (!b.onPage[x]) {
+            // BtBlock.current written out: as a call (56 bytes of bytecode) C2 inlined it at no unit's exit ("too
+            // big"), and in pieces small enough not at most ("low call site frequency": chain's profile is its own)
+            int e = c.tlbRead[nb.eip >>> 12];
+            if (nb.eip != c.eip || e == 0 || ((e ^ nb.pa) & ~0xfff) != 0) {
+                return x;
+            }
         }
         c.btChain++;
         return nb.run(c);

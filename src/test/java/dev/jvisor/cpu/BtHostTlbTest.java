@@ -82,4 +82,31 @@ class BtHostTlbTest {
         assertEquals(7, c.reg(Vcpu.EAX), "the call ran the modified code");
         assertEquals(0, c.translationFailures());
     }
+    @Test
+    void aUnitDoesNotChainIntoCodeItsTargetPageNoLongerMaps() {
+        TestCpu c = pagedBt();
+        c.write(0x3000, new byte[] {
+            (byte) 0x89, (byte) 0xd8,                    // 3000: mov eax, ebx
+            (byte) 0xe9, (byte) 0xf9, 0x1f, 0x00, 0x00,  // 3002: jmp 5000 (another page: a checked chain)
+        });
+        c.write(0x5000, new byte[] {(byte) 0x83, (byte) 0xc0, 0x01, (byte) 0xf4}); // 5000: add eax, 1; hlt
+        c.write(0x8000, new byte[] {(byte) 0x83, (byte) 0xc0, 0x02, (byte) 0xf4}); // 8000: add eax, 2; hlt
+        for (int pass = 0; pass < 8; pass++) {
+            assertEquals(-1, c.run(0x3000, 100));
+            assertEquals(1, c.reg(Vcpu.EAX));
+        }
+        BtEngine bt = c.vcpu().bt;
+        assertEquals(2, bt.translated, "the units at 3000 and 5000");
+        long runs0 = bt.blockRuns;
+        assertEquals(-1, c.run(0x3000, 100));
+        assertEquals(runs0 + 2, bt.blockRuns, "3000 chains into 5000");
+        c.write(PT + 4 * 5, le(0x8000 | 7));             // linear 5000 -> frame 8000
+        c.write(0x4000, new byte[] {
+            0x0f, 0x01, 0x3d, 0x00, 0x50, 0x00, 0x00,   // 4000: invlpg [5000]
+            (byte) 0xe9, (byte) 0xf4, (byte) 0xef, (byte) 0xff, (byte) 0xff, // 4007: jmp 3000
+        });
+        assertEquals(-1, c.run(0x4000, 100));
+        assertEquals(2, c.reg(Vcpu.EAX), "the code linear 5000 maps now ran, not the unit cached for the old frame");
+        assertEquals(0, c.translationFailures());
+    }
 }
