@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Warm-up curve: the guest runs ROUNDS rounds of `dd if=/dev/zero bs=1M count=MIB | md5sum` and
-prints a line after each; the host timestamps the lines, so each round's seconds show how long a
+"""Warm-up curve: the guest runs ROUNDS rounds of a workload and prints a line after each; the host timestamps the lines, so each round's seconds show how long a
 system takes to reach its steady state. Side by side for each jvisor engine and QEMU TCG, medians
 of --runs runs (interleaved: each run goes through every system once, so a slow phase of the host
 hits them alike).
@@ -9,7 +8,14 @@ Session 13 used this to find that WL1 (64 MiB in one go) is nearly all warm-up f
 rounds of 8 MiB took 0.5-0.7 s for the first eight and ~0.3 s from the twelfth, QEMU's 0.22 s from
 the first.
 
-Usage: bench/warmup.py [--runs 3] [--rounds 16] [--mib 8] [--accel bt] [--no-qemu] [--mem 256]
+Workloads (--workload): md5, `dd if=/dev/zero bs=1M count=MIB | md5sum` (WL1 in rounds); gzip, `gzip -9`
+of the benchmark's 4 MiB text (WL2, the text made before the first round); seq, `seq 1 300000 >
+/dev/null` (busybox's seq: short functions, calls and returns, and x87 arithmetic). Session 23 used 5
+rounds of seq and gzip to compare translated code's steady state, where the rounds after the second
+vary by 2-3% against 10-20% for the benchmark's first runs: QEMU 1.02 s a seq round and 0.86 s a gzip
+round, bt 2.07 s and 1.07 s.
+
+Usage: bench/warmup.py [--runs 3] [--rounds 16] [--workload md5] [--mib 8] [--accel bt] [--no-qemu] [--mem 256]
 Needs: the built ./jvisor (it builds itself), qemu-system-x86 for the QEMU column.
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, threading, time
@@ -22,9 +28,19 @@ MARK_UP = bvq.MARK_UP
 ROUND = "warmup: round "
 DONE = "warmup: done"
 
-INIT = bvq.INIT_HEAD + """i=1
+READY = "warmup: ready"
+
+WORKLOADS = {
+    "md5": ("", "dd if=/dev/zero bs=1048576 count=%(mib)d 2>/dev/null | md5sum >/dev/null"),
+    "gzip": ("seq 1 560000 | head -c 4194304 > /tmp/text\n", "gzip -9 < /tmp/text >/dev/null"),
+    "seq": ("", "seq 1 300000 >/dev/null"),
+}
+
+INIT = bvq.INIT_HEAD + """%s
+echo "%s" > /dev/console
+i=1
 while [ $i -le %d ]; do
-  dd if=/dev/zero bs=1048576 count=%d 2>/dev/null | md5sum >/dev/null
+  %s
   echo "%s$i" > /dev/console
   i=$((i+1))
 done
@@ -36,7 +52,7 @@ poweroff -f
 def run_rounds(cmd, rounds, timeout):
     """Runs cmd; returns (seconds to the userspace marker, [seconds of each round]) or None."""
     t0 = time.monotonic()
-    up, marks = None, []
+    up, start, marks = None, None, []
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     killer = threading.Timer(timeout, p.kill)
     killer.start()
@@ -46,6 +62,9 @@ def run_rounds(cmd, rounds, timeout):
             now = time.monotonic() - t0
             if up is None and MARK_UP in line:
                 up = now
+                start = now
+            elif READY in line:
+                start = now  # the workload's input is made: the first round starts here
             elif ROUND in line:
                 marks.append(now)
             elif DONE in line:
@@ -56,14 +75,15 @@ def run_rounds(cmd, rounds, timeout):
         p.wait()
     if up is None or len(marks) != rounds:
         return None
-    return up, [b - a for a, b in zip([up] + marks, marks)]
+    return up, [b - a for a, b in zip([start] + marks, marks)]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=16)
-    ap.add_argument("--mib", type=int, default=8, help="MiB hashed per round")
+    ap.add_argument("--workload", default="md5", choices=sorted(WORKLOADS))
+    ap.add_argument("--mib", type=int, default=8, help="MiB hashed per round (md5)")
     ap.add_argument("--accel", default="bt", help="jvisor engines, comma-separated")
     ap.add_argument("--mem", type=int, default=256)
     ap.add_argument("--no-qemu", action="store_true")
@@ -71,7 +91,9 @@ def main():
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="jvisor-warmup.")
-    kernel, initrd = bvq.build_guest(tmp, INIT % (MARK_UP, a.rounds, a.mib, ROUND, DONE))
+    prep, work = WORKLOADS[a.workload]
+    kernel, initrd = bvq.build_guest(tmp, INIT % (MARK_UP, prep.rstrip("\n"), READY, a.rounds,
+                                                  work % {"mib": a.mib}, ROUND, DONE))
     systems = {"jvisor-" + e: bvq.jvisor_cmd(kernel, initrd, a.mem, e) for e in a.accel.split(",")}
     if not a.no_qemu and shutil.which("qemu-system-i386"):
         systems["qemu-tcg"] = bvq.qemu_cmd(kernel, initrd, a.mem)
@@ -86,7 +108,8 @@ def main():
             print("run %d %-12s up %.2f s, rounds %s" % (i + 1, name, r[0], " ".join("%.2f" % x for x in r[1])),
                   file=sys.stderr, flush=True)
     names = list(systems)
-    print("seconds per round of %d MiB (medians of %d runs)" % (a.mib, a.runs))
+    what = "%d MiB of md5" % a.mib if a.workload == "md5" else a.workload
+    print("seconds per round of %s (medians of %d runs)" % (what, a.runs))
     print("%-6s" % "round" + "".join("%14s" % n for n in names))
     med = {n: [statistics.median(run[1][k] for run in results[n]) for k in range(a.rounds)] for n in names}
     print("%-6s" % "boot" + "".join("%14.2f" % statistics.median(run[0] for run in results[n]) for n in names))
