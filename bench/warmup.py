@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Warm-up curve: the guest runs ROUNDS rounds of a workload and prints a line after each; the host timestamps the lines, so each round's seconds show how long a
-system takes to reach its steady state. Side by side for each jvisor engine and QEMU TCG, medians
-of --runs runs (interleaved: each run goes through every system once, so a slow phase of the host
-hits them alike).
+"""Warm-up curve: the guest runs ROUNDS rounds of a workload and prints a line after each; the host
+timestamps the lines, so each round's seconds show how long a system takes to reach its steady state.
+Side by side for each jvisor engine and QEMU TCG, medians of --runs runs (interleaved: each run goes
+through every system once, so a slow phase of the host hits them alike).
 
 Session 13 used this to find that WL1 (64 MiB in one go) is nearly all warm-up for --accel bt: its
 rounds of 8 MiB took 0.5-0.7 s for the first eight and ~0.3 s from the twelfth, QEMU's 0.22 s from

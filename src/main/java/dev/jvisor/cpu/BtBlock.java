@@ -45,7 +45,8 @@ abstract class BtBlock {
      * current TLB still maps that EIP to the physical page it was translated from (a miss sends the
      * caller to the engine's lookup, which fills it). No SS.B check: a unit runs only with its own SS.B,
      * its successors were cached with the same, and translated code cannot load SS (a callout); code
-     * segment and mode cannot change inside translated code either.
+     * segment and mode cannot change inside translated code either. {@link BtRt#chain} has the same test
+     * written out, so that C2 inlines it at every unit exit (see there).
      */
     final boolean current(Vcpu c) {
         if (!valid || eip != c.eip) {

@@ -82,6 +82,7 @@ class BtHostTlbTest {
         assertEquals(7, c.reg(Vcpu.EAX), "the call ran the modified code");
         assertEquals(0, c.translationFailures());
     }
+
     @Test
     void aUnitDoesNotChainIntoCodeItsTargetPageNoLongerMaps() {
         TestCpu c = pagedBt();
