@@ -71,10 +71,45 @@ final class BtRt {
      * translated code was written, else 1 (the unit leaves for c.eip).
      */
     static int interp(Vcpu c, Insn in, int eip0) {
+        c.bt.inlined[in.op & 0x3ff]++;
+        return run(c, in, eip0);
+    }
+
+    /**
+     * A sensitive instruction that need not end the unit, run inside it by the interpreter's handler as
+     * {@link #interp} runs one and counted as a callout: STI and POPF, which may open an interrupt window, and
+     * RDTSC. Returns 1 (the unit leaves for c.eip) where {@link #interp} would, where TF is now set, and where the
+     * window opened for something waiting at the next boundary ({@link Vcpu#waitsForWindow}: an interrupt the
+     * hypervisor holds back for it, an injection, an NMI, a stop); with nothing waiting the unit goes on, as the
+     * boundary would have let it (the shadow after STI only holds back events, and none is pending). RDTSC under
+     * RDTSC exiting is the interpreter's (MISS), which takes the exit.
+     */
+    static int sensitive(Vcpu c, Insn in, int eip0) {
+        int op = in.op & 0x3ff;
+        if (op == 0x131 && c.controls.rdtscExiting) {
+            throw MISS;
+        }
+        BtEngine bt = c.bt;
+        bt.callouts[op]++;
+        bt.calloutsInUnits[op]++;
+        long cp = c.checkpoint;
+        if (run(c, in, eip0) != 0 || (c.flags & Vcpu.TF) != 0) {
+            return 1;
+        }
+        if (c.checkpoint != cp) {
+            // IF rose (Vcpu.setEflags, sti): the boundary is taken only for what waits for the window
+            if (c.waitsForWindow()) {
+                return 1;
+            }
+            c.checkpoint = cp;
+        }
+        return 0;
+    }
+
+    private static int run(Vcpu c, Insn in, int eip0) {
         Interpreter ip = c.interp;
         BtEngine bt = c.bt;
         bt.smc = false;
-        bt.inlined[in.op & 0x3ff]++;
         int next = eip0 + in.length;
         ip.startEip = eip0;
         ip.in = in;

@@ -351,6 +351,15 @@ public final class Vcpu {
         return (cr0 & CR0_PE) != 0;
     }
 
+    /**
+     * Whether something waits for an interrupt window to open (translated code's STI and POPF go on
+     * when nothing does): an interrupt held back by interrupt-window exiting, an injected event, an NMI
+     * or a stop request, all of which the next boundary takes.
+     */
+    boolean waitsForWindow() {
+        return controls.interruptWindowExiting || injectPending || nmiPending || stopRequested;
+    }
+
     /** True when an external interrupt could be delivered now: IF=1 and no STI/MOV SS shadow. */
     public boolean interruptible() {
         return (flags & IF) != 0 && shadowIcount != icount && !shutdown && !injectPending;
