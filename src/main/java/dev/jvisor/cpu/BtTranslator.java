@@ -400,11 +400,14 @@ final class BtTranslator {
      * of ending it: STI and POPF (the unit leaves after them only when an opened interrupt window has something
      * waiting, or TF was set) and RDTSC (the interpreter's under RDTSC exiting). Each was a unit exit and
      * straight-line interpreted code up to the next branch, ~30,000 times per 8 MiB of WL1 (spin_unlock_irq,
-     * local_irq_restore, sched_clock).
+     * local_irq_restore, sched_clock). Also MOV and POP to DS, ES, FS and GS (Linux's syscall entry and exit, ~9,000
+     * times per 8 MiB of WL1): the unit leaves after one only when it changed which segments are flat, which the
+     * unit's accesses were translated for ({@code Vcpu.flatMask}, checked on entry); not SS (SS.B, the shadow).
      */
     static boolean inlineCallout(Insn in) {
         int op = in.op;
-        return op == 0xfb || op == 0x9d || op == 0x131;
+        return op == 0xfb || op == 0x9d || op == 0x131
+                || (op == 0x8e && in.regField != Segment.SS) || op == 0x07 || op == 0x1f || op == 0x1a1 || op == 0x1a9;
     }
 
     /** Translated or run inline by the interpreter: the unit does not end before it. */

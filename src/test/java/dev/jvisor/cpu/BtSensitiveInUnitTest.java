@@ -8,10 +8,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * STI, POPF and RDTSC run inside a unit ({@code BtRt.sensitive}) instead of ending it: the unit goes on
- * when nothing waits for the interrupt window they may open, and otherwise everything happens where the
- * interpreter has it happen: the window exit after STI's shadow, the single-step trap after the instruction
- * that follows a POPF setting TF, RDTSC's exit under RDTSC exiting. Each case runs on both engines.
+ * STI, POPF, RDTSC and data segment loads run inside a unit ({@code BtRt.sensitive}) instead of ending it: the
+ * unit goes on when nothing waits for the interrupt window they may open and the flat segments stay flat, and
+ * otherwise everything happens where the interpreter has it happen: the window exit after STI's shadow, the
+ * single-step trap after the instruction that follows a POPF setting TF, RDTSC's exit under RDTSC exiting, a
+ * load through a segment that got a base. Each case runs on both engines.
  */
 class BtSensitiveInUnitTest {
     private static TestCpu cpu(String accel, byte[] code) {
@@ -111,6 +112,37 @@ class BtSensitiveInUnitTest {
 
     private static int le32(byte[] b) {
         return (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
+    }
+
+    @Test
+    void aDataSegmentLoadGoesOnWhileTheSegmentsStayFlatAndLeavesWhenOneIsNot() {
+        byte[] code = {
+            (byte) 0xb8, 0x10, 0x00, 0x00, 0x00,             // mov eax, 0x10 (flat data)
+            (byte) 0x8e, (byte) 0xd8,                        // mov ds, eax
+            (byte) 0x8b, 0x1d, 0x00, 0x20, 0x00, 0x00,       // mov ebx, [0x2000]
+            (byte) 0xb8, 0x18, 0x00, 0x00, 0x00,             // mov eax, 0x18 (data based at 0x100)
+            (byte) 0x8e, (byte) 0xd8,                        // mov ds, eax
+            (byte) 0x8b, 0x0d, 0x00, 0x20, 0x00, 0x00,       // mov ecx, [0x2000]: reads 0x2100
+            (byte) 0xf4,                                     // hlt
+        };
+        TestCpu bt = cpu("bt", code);
+        TestCpu in = cpu("interp", code);
+        for (TestCpu c : new TestCpu[] {bt, in}) {
+            c.write(0x4000 + 0x10, new byte[] {(byte) 0xff, (byte) 0xff, 0, 0, 0, (byte) 0x92, (byte) 0xcf, 0});
+            c.write(0x4000 + 0x18, new byte[] {(byte) 0xff, (byte) 0xff, 0, 0x01, 0, (byte) 0x92, (byte) 0xcf, 0});
+            c.vcpu().gdtBase = 0x4000;
+            c.vcpu().gdtLimit = 0x1f;
+            c.write(0x2000, new byte[] {5, 0, 0, 0});
+            c.write(0x2100, new byte[] {7, 0, 0, 0});
+            c.vcpu().translate(0x2000, false, false); // in the TLB: the unit's loads do not miss
+            assertEquals(-1, c.run(0x1000, 100));
+            assertEquals(5, c.reg(Vcpu.EBX));
+            assertEquals(7, c.reg(Vcpu.ECX), "the load after the second MOV DS went through DS's base");
+        }
+        // the unit went on after the flat DS and left after the based one (had it gone on, its MOV ECX, translated
+        // for a flat DS, would have read 5); the interpreter or a unit translated for the based DS ran the MOV ECX
+        assertTrue(bt.translatedInstructions() >= 5, "the first five instructions ran in one unit");
+        assertEquals(2, bt.vcpu().bt.calloutsInUnits[0x8e]);
     }
 
     @Test
