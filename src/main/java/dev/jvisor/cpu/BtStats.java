@@ -71,11 +71,9 @@ final class BtStats {
         if (e.profileUnits) {
             sb.append(topUnits(e.unitProfiles(), e.btInsns));
         }
-        sb.append(top("  callouts (sensitive instruction ending a block, run by the interpreter's handler):", e.callouts, true));
+        sb.append(top("  callouts (sensitive instruction run by the interpreter's handler, ending the unit or inside it):", e.callouts, true));
         long inUnits = java.util.Arrays.stream(e.calloutsInUnits).sum();
-        if (inUnits != 0) {
-            sb.append(String.format(Locale.ROOT, "    of which run inside a unit without ending it (STI, POPF, RDTSC): %d%n", inUnits));
-        }
+        sb.append(String.format(Locale.ROOT, "    of which inside a unit (STI, POPF, RDTSC, data segment loads): %d%n", inUnits));
         sb.append(top("  fallbacks (instruction not translated, run by the interpreter):", e.fallbacks, false));
         sb.append(top("  inline fallbacks (instruction not translated, run by the interpreter inside the unit):", e.inlined, false));
         return sb.toString();

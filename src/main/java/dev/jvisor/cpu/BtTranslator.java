@@ -807,8 +807,8 @@ final class BtTranslator {
         b.istore(LIN);
         int bit = 1 << (seg + (write ? 8 : 0));
         if ((flatAtTranslation & bit) != 0) {
-            // flat when translated: the unit checks once on entry that it still is (segment loads are callouts,
-            // so it cannot change inside the unit), and the linear address is the offset
+            // flat when translated: the unit checks once on entry that it still is (a segment load inside the unit
+            // leaves it when it changed which segments are flat: BtRt.sensitive), and the linear address is the offset
             flatRequired |= bit;
             return;
         }
