@@ -77,13 +77,13 @@ final class BtRt {
 
     /**
      * A sensitive instruction that need not end the unit, run inside it by the interpreter's handler as
-     * {@link #interp} runs one and counted as a callout: STI and POPF, which may open an interrupt window, RDTSC,
-     * and loads of DS, ES, FS and GS. Returns 1 (the unit leaves for c.eip) where {@link #interp} would, where TF is now set, and where the
-     * window opened for something waiting at the next boundary ({@link Vcpu#waitsForWindow}: an interrupt the
-     * hypervisor holds back for it, an injection, an NMI, a stop); with nothing waiting the unit goes on, as the
-     * boundary would have let it (the shadow after STI only holds back events, and none is pending). RDTSC under
-     * RDTSC exiting is the interpreter's (MISS), which takes the exit. A data segment load (MOV, POP) leaves the
-     * unit when it changed which segments are flat, which the unit's accesses were translated for.
+     * {@link #interp} runs one and counted as a callout: STI and POPF, which may open an interrupt window,
+     * RDTSC, and loads of DS, ES, FS and GS. Returns 1 (the unit leaves for c.eip) where {@link #interp} would,
+     * where TF is now set, where the window opened for something waiting at the next boundary
+     * ({@link Vcpu#waitsForWindow}), and where a segment load changed which segments are flat (the unit's
+     * accesses were translated for them). Otherwise the unit goes on, as the boundary would have let it: the
+     * shadow after STI only holds back events, and none is pending. RDTSC under RDTSC exiting is the
+     * interpreter's (MISS), which takes the exit.
      */
     static int sensitive(Vcpu c, Insn in, int eip0) {
         int op = in.op & 0x3ff;

@@ -1583,7 +1583,8 @@ final class BtTranslator {
 
     /**
      * An instruction run by the interpreter inside the unit: the registers, the flags record and
-     * icount go to the Vcpu, {@link BtRt#interp} executes it exactly as {@link Interpreter#step()}
+     * icount go to the Vcpu, {@link BtRt#interp} (or, for a sensitive one, {@link BtRt#sensitive})
+     * executes it exactly as {@link Interpreter#step()}
      * would (including fault delivery), and the locals are reloaded. The unit leaves (exit kind
      * HELPER) when the instruction did not fall through to the next one (a transfer, an unfinished
      * REP chunk, a fault) or wrote translated code.

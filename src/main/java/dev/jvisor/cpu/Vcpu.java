@@ -353,11 +353,11 @@ public final class Vcpu {
 
     /**
      * Whether something waits for an interrupt window to open (translated code's STI and POPF go on
-     * when nothing does): an interrupt held back by interrupt-window exiting, an injected event, an NMI
-     * or a stop request, all of which the next boundary takes.
+     * when nothing does): an interrupt held back by interrupt-window exiting, an injected event, an NMI,
+     * a kick not yet looked at, or a stop request, all of which the next boundary takes.
      */
     boolean waitsForWindow() {
-        return controls.interruptWindowExiting || injectPending || nmiPending || stopRequested;
+        return controls.interruptWindowExiting || injectPending || nmiPending || kicked || stopRequested;
     }
 
     /** True when an external interrupt could be delivered now: IF=1 and no STI/MOV SS shadow. */

@@ -76,6 +76,36 @@ class BtSensitiveInUnitTest {
     }
 
     @Test
+    void stiLeavesTheUnitForAKickNotYetLookedAt() {
+        byte[] code = {
+            (byte) 0xfa,       // cli
+            (byte) 0xe6, 0x70, // out 0x70, al: its exit kicks the vCPU (an interrupt line rose)
+            (byte) 0xfb,       // sti
+            0x40,              // inc eax
+            0x40,              // inc eax
+            (byte) 0xf4,       // hlt
+        };
+        List<String> seen = new ArrayList<>();
+        for (String accel : new String[] {"interp", "bt"}) {
+            TestCpu c = cpu(accel, code);
+            c.vcpu().controls.externalInterruptExiting = true;
+            c.otherExits = (v, x) -> {
+                if (x.reason == ExitReason.IO_INSTRUCTION) {
+                    v.kick();
+                    return;
+                }
+                assertEquals(ExitReason.EXTERNAL_INTERRUPT, x.reason);
+                seen.add(accel + ": eip " + Integer.toHexString(v.eip) + " eax " + v.reg[Vcpu.EAX] + " icount " + v.icount);
+                v.requestStop();
+            };
+            c.run(0x1000, 100);
+        }
+        assertEquals(2, seen.size());
+        assertEquals("interp: eip 1004 eax 0 icount 3", seen.get(0), "the kick is looked at right after STI");
+        assertEquals(seen.get(0).replace("interp", "bt"), seen.get(1));
+    }
+
+    @Test
     void popfSettingTfLeavesTheUnitAndTrapsAfterTheNextInstruction() {
         byte[] code = {
             (byte) 0x9c,                                           // pushfd
