@@ -385,9 +385,9 @@ final class BtTranslator {
     /**
      * Whether an instruction the translator does not generate code for may still run inside the unit
      * by a call to the interpreter (one instruction; {@link BtRt#interp}). Excluded: sensitive
-     * instructions (callouts: they must end the unit so the engine counts them and events are
-     * checked), and everything that can change what translated code assumes at entry (CS, SS.B, CPL,
-     * paging, IF/TF/VM): those are all callouts already. A control transfer or a REP chunk that
+     * instructions (callouts: they end the unit so the engine counts them and events are checked; the
+     * few that may stay in it are {@link #inlineCallout}'s), and everything that can change what
+     * translated code assumes at entry (CS, SS.B, CPL, paging, IF/TF/VM): those are all callouts already. A control transfer or a REP chunk that
      * stays on the instruction is fine: the unit leaves when EIP is not the next instruction.
      */
     static boolean inlineInterp(Insn in) {
@@ -1590,9 +1590,9 @@ final class BtTranslator {
      * REP chunk, a fault) or wrote translated code.
      */
     private void interpInline(Insn in, int i) {
-        String helper = inlineCallout(in) ? "sensitive" : "interp";
+        boolean sensitive = inlineCallout(in);
         flushIc();
-        if (helper.equals("sensitive")) {
+        if (sensitive) {
             b.iconst_0().istore(PEND); // IC has them now; its MISS (RDTSC exiting) reaches the fault handler
         }
         sync();
@@ -1606,7 +1606,7 @@ final class BtTranslator {
         b.aaload();
         helperInsns.add(in);
         ic(eips[i]);
-        b.invokestatic(CD_RT, helper, MethodTypeDesc.of(CD_int, CD_VCPU, CD_INSN, CD_int));
+        b.invokestatic(CD_RT, sensitive ? "sensitive" : "interp", MethodTypeDesc.of(CD_int, CD_VCPU, CD_INSN, CD_int));
         b.istore(T);
         for (int r = 0; r < 8; r++) {
             regFromVcpu(r);
