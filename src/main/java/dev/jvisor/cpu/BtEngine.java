@@ -55,7 +55,7 @@ final class BtEngine {
     long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, faults, misses;
     final long[] fallbacks = new long[0x400];
     final long[] callouts = new long[0x400];
-    /** Of the callouts, those run inside a unit without ending it (BtRt.sensitive: STI, POPF, RDTSC, data segment loads). */
+    /** Of the callouts, those run inside a unit without ending it (BtRt.sensitive). */
     final long[] calloutsInUnits = new long[0x400];
     /** Instructions run by the interpreter inside a unit (BtRt.interp), by opcode. */
     final long[] inlined = new long[0x400];

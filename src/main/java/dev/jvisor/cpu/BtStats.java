@@ -71,9 +71,11 @@ final class BtStats {
         if (e.profileUnits) {
             sb.append(topUnits(e.unitProfiles(), e.btInsns));
         }
-        sb.append(top("  callouts (sensitive instruction run by the interpreter's handler, ending the unit or inside it):", e.callouts, true));
+        sb.append(top("  callouts (sensitive instruction run by the interpreter's handler, ending the unit or inside it):",
+                e.callouts, true));
         long inUnits = java.util.Arrays.stream(e.calloutsInUnits).sum();
-        sb.append(String.format(Locale.ROOT, "    of which inside a unit (STI, POPF, RDTSC, data segment loads): %d%n", inUnits));
+        sb.append(String.format(Locale.ROOT, "    of which inside a unit (STI, POPF, RDTSC, data segment loads): %d%n",
+                inUnits));
         sb.append(top("  fallbacks (instruction not translated, run by the interpreter):", e.fallbacks, false));
         sb.append(top("  inline fallbacks (instruction not translated, run by the interpreter inside the unit):", e.inlined, false));
         return sb.toString();

@@ -387,8 +387,9 @@ final class BtTranslator {
      * by a call to the interpreter (one instruction; {@link BtRt#interp}). Excluded: sensitive
      * instructions (callouts: they end the unit so the engine counts them and events are checked; the
      * few that may stay in it are {@link #inlineCallout}'s), and everything that can change what
-     * translated code assumes at entry (CS, SS.B, CPL, paging, IF/TF/VM): those are all callouts already. A control transfer or a REP chunk that
-     * stays on the instruction is fine: the unit leaves when EIP is not the next instruction.
+     * translated code assumes at entry (CS, SS.B, CPL, paging, IF/TF/VM): those are all callouts
+     * already. A control transfer or a REP chunk that stays on the instruction is fine: the unit
+     * leaves when EIP is not the next instruction.
      */
     static boolean inlineInterp(Insn in) {
         int op = in.op;
@@ -400,9 +401,10 @@ final class BtTranslator {
      * of ending it: STI and POPF (the unit leaves after them only when an opened interrupt window has something
      * waiting, or TF was set) and RDTSC (the interpreter's under RDTSC exiting). Each was a unit exit and
      * straight-line interpreted code up to the next branch, ~30,000 times per 8 MiB of WL1 (spin_unlock_irq,
-     * local_irq_restore, sched_clock). Also MOV and POP to DS, ES, FS and GS (Linux's syscall entry and exit, ~9,000
-     * times per 8 MiB of WL1): the unit leaves after one only when it changed which segments are flat, which the
-     * unit's accesses were translated for ({@code Vcpu.flatMask}, checked on entry); not SS (SS.B, the shadow).
+     * local_irq_restore, sched_clock). Also MOV and POP to DS, ES, FS and GS (Linux's syscall entry and exit,
+     * ~9,000 times per 8 MiB of WL1): the unit leaves after one only when it changed which segments are flat,
+     * which the unit's accesses were translated for ({@code Vcpu.flatMask}, checked on entry); not SS (SS.B, the
+     * shadow).
      */
     static boolean inlineCallout(Insn in) {
         int op = in.op;
