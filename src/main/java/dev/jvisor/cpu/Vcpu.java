@@ -1259,6 +1259,9 @@ public final class Vcpu {
      */
     public void kick() {
         kicked = true;
+        // look at it at the next boundary rather than at the next checkpoint, which may be a quantum away (a racy
+        // write from another thread: if the vCPU overwrites it with its next checkpoint, the quantum still bounds the wait)
+        checkpoint = 0;
     }
 
     /**
@@ -1362,6 +1365,14 @@ public final class Vcpu {
     }
 
     /**
+     * Instructions between two looks at the boundary when nothing is due earlier (--accel bt; the interpreter's is
+     * 256): the longest a kick that raced with the vCPU's own checkpoint update waits (timers are preemption
+     * deadlines and events raised on the vCPU's thread set the checkpoint themselves). Each look ends the running
+     * chain of units and enters the next one through the dispatcher.
+     */
+    static final int BT_QUANTUM = Integer.getInteger("jvisor.bt.quantum", 65536);
+
+    /**
      * Event processing at an instruction boundary (SDM Vol. 3A, 6.9 priority): stop requests,
      * exits for external events, the preemption timer and the interrupt window, then injected events.
      * Returns false when run() should return.
@@ -1419,7 +1430,7 @@ public final class Vcpu {
             Thread.onSpinWait();
             return true;
         }
-        long next = icount + (bt != null ? 4096 : 256);
+        long next = icount + (bt != null ? BT_QUANTUM : 256);
         if (preemptionDeadline < next) {
             next = preemptionDeadline;
         }
