@@ -1255,7 +1255,8 @@ public final class Vcpu {
 
     /**
      * Signals that an external event is pending (the interrupt controller's INTR output rose, a
-     * timer fired): the vCPU takes an EXTERNAL_INTERRUPT exit within a few instructions. Thread-safe.
+     * timer fired): the vCPU takes an EXTERNAL_INTERRUPT exit at the next instruction boundary (from another
+     * thread, at most {@link #BT_QUANTUM} instructions later). Thread-safe.
      */
     public void kick() {
         kicked = true;
