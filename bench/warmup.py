@@ -15,7 +15,15 @@ rounds of seq and gzip to compare translated code's steady state, where the roun
 vary by 2-3% against 10-20% for the benchmark's first runs: QEMU 1.02 s a seq round and 0.86 s a gzip
 round, bt 2.07 s and 1.07 s.
 
+To compare jvisor builds instead of engines, --trees takes variants as bench/ab.py does (a tree, optionally
+followed by ':' and JVM options or upper-case NAME=VALUE environment words), each run with the first engine of
+--accel. With --together the systems of a run run at the same time rather than in turn, so that the host's phases
+(it has minutes-long ones where everything is 20-40% slower) hit them alike. On a 2-core host they also share the
+cores with each other's JIT threads, so the first rounds (the warm-up) do not compare, and even warm rounds of one
+run differed by up to 25% in session 25 (two builds of the same code did too): take several runs. QEMU is left out.
+
 Usage: bench/warmup.py [--runs 3] [--rounds 16] [--workload md5] [--mib 8] [--accel bt] [--no-qemu] [--mem 256]
+                       [--trees VARIANT... [--together]]
 Needs: the built ./jvisor (it builds itself), qemu-system-x86 for the QEMU column.
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, threading, time
@@ -23,6 +31,7 @@ import argparse, os, shutil, statistics, subprocess, sys, tempfile, threading, t
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import boot_vs_qemu as bvq  # the guest, the command line and the two systems' commands
+from ab import variant_env  # a variant's JVM options and environment
 
 MARK_UP = bvq.MARK_UP
 ROUND = "warmup: round "
@@ -49,11 +58,11 @@ poweroff -f
 """
 
 
-def run_rounds(cmd, rounds, timeout):
+def run_rounds(cmd, rounds, timeout, env=None):
     """Runs cmd; returns (seconds to the userspace marker, [seconds of each round]) or None."""
     t0 = time.monotonic()
     up, start, marks = None, None, []
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     killer = threading.Timer(timeout, p.kill)
     killer.start()
     try:
@@ -88,19 +97,44 @@ def main():
     ap.add_argument("--mem", type=int, default=256)
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--trees", nargs="+", metavar="VARIANT", help="jvisor builds to compare (see above)")
+    ap.add_argument("--together", action="store_true", help="the systems of a run at the same time")
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="jvisor-warmup.")
     prep, work = WORKLOADS[a.workload]
     kernel, initrd = bvq.build_guest(tmp, INIT % (MARK_UP, prep.rstrip("\n"), READY, a.rounds,
                                                   work % {"mib": a.mib}, ROUND, DONE))
-    systems = {"jvisor-" + e: bvq.jvisor_cmd(kernel, initrd, a.mem, e) for e in a.accel.split(",")}
-    if not a.no_qemu and shutil.which("qemu-system-i386"):
-        systems["qemu-tcg"] = bvq.qemu_cmd(kernel, initrd, a.mem)
+    systems = {}  # name -> (command, environment)
+    if a.trees:
+        engine = a.accel.split(",")[0]
+        for k, v in enumerate(a.trees):
+            tree, _, jopts = v.partition(":")
+            name = "%d:%s" % (k + 1, os.path.basename(os.path.abspath(tree)))
+            systems[name] = (bvq.jvisor_cmd(kernel, initrd, a.mem, engine, tree=os.path.abspath(tree)), variant_env(jopts))
+            print("%s = %s" % (name, v), file=sys.stderr)
+    else:
+        for e in a.accel.split(","):
+            systems["jvisor-" + e] = (bvq.jvisor_cmd(kernel, initrd, a.mem, e), None)
+    if not a.no_qemu and not a.together and not a.trees and shutil.which("qemu-system-i386"):
+        systems["qemu-tcg"] = (bvq.qemu_cmd(kernel, initrd, a.mem), None)
     results = {name: [] for name in systems}
     for i in range(a.runs):
-        for name, cmd in systems.items():
-            r = run_rounds(cmd, a.rounds, a.timeout)
+        got = {}
+        def one(name):
+            cmd, env = systems[name]
+            got[name] = run_rounds(cmd, a.rounds, a.timeout, env)
+        if a.together:
+            threads = [threading.Thread(target=one, args=(name,)) for name in systems]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        else:
+            for name in systems:
+                one(name)
+        for name in systems:
+            r = got[name]
             if r is None:
                 print("%s run %d did not finish its rounds" % (name, i + 1), file=sys.stderr)
                 sys.exit(1)
@@ -118,6 +152,10 @@ def main():
     half = a.rounds // 2
     for label, lo, hi in (("first half", 0, half), ("second half", half, a.rounds)):
         print("%-6s" % "sum" + "".join("%14.2f" % sum(med[n][lo:hi]) for n in names) + "   (%s)" % label)
+    if a.rounds >= 3:
+        # the steady state: each run's median round from the third on, then the median of those
+        warm = {n: statistics.median(statistics.median(run[1][2:]) for run in results[n]) for n in names}
+        print("%-6s" % "warm" + "".join("%14.3f" % warm[n] for n in names) + "   (median round from the third)")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
