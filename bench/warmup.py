@@ -19,8 +19,9 @@ To compare jvisor builds instead of engines, --trees takes variants as bench/ab.
 followed by ':' and JVM options or upper-case NAME=VALUE environment words), each run with the first engine of
 --accel. With --together the systems of a run run at the same time rather than in turn, so that the host's phases
 (it has minutes-long ones where everything is 20-40% slower) hit them alike. On a 2-core host they also share the
-cores with each other's JIT threads, so the first rounds (the warm-up) do not compare, and even warm rounds of one
-run differed by up to 25% in session 25 (two builds of the same code did too): take several runs. QEMU is left out.
+cores with each other's JIT threads, so the first rounds (the warm-up) do not compare, and even warm rounds do not
+always: in session 25 two copies of the same build differed by up to 40% within a run, the second one faster in
+each of three runs (`--trees . .`). Take several runs and swap the order. QEMU is left out.
 
 Usage: bench/warmup.py [--runs 3] [--rounds 16] [--workload md5] [--mib 8] [--accel bt] [--no-qemu] [--mem 256]
                        [--trees VARIANT... [--together]]
