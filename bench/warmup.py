@@ -21,7 +21,7 @@ followed by ':' and JVM options or upper-case NAME=VALUE environment words), eac
 (it has minutes-long ones where everything is 20-40% slower) hit them alike. On a 2-core host they also share the
 cores with each other's JIT threads, so the first rounds (the warm-up) do not compare, and even warm rounds do not
 always: in session 25 two copies of the same build differed by up to 40% within a run, the second one faster in
-each of three runs (`--trees . .`). Take several runs and swap the order. QEMU is left out.
+each of three runs (`--trees . .`). Take several runs and swap the order. QEMU is left out with either option.
 
 Usage: bench/warmup.py [--runs 3] [--rounds 16] [--workload md5] [--mib 8] [--accel bt] [--no-qemu] [--mem 256]
                        [--trees VARIANT... [--together]]
