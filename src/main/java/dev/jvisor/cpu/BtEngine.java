@@ -52,7 +52,7 @@ final class BtEngine {
     private long budgetRefreshedAt = -1;
 
     // statistics
-    long btInsns, blockRuns, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, faults, misses;
+    long btInsns, blockRuns, dispatches, translated, untranslatable, invalidatedBlocks, flushes, translateNanos, faults, misses;
     final long[] fallbacks = new long[0x400];
     final long[] callouts = new long[0x400];
     /** Of the callouts, those run inside a unit without ending it (BtRt.sensitive). */
@@ -137,6 +137,7 @@ final class BtEngine {
             int x = b.run(c);
             b = c.btLast; // the unit that left: b itself or the last one chained into from it
             runs += 1 + c.btChain;
+            dispatches++;
             switch (b.kind[x]) {
                 case BtBlock.CHAIN, BtBlock.INDIRECT -> {
                     // chained successor (direct exits: the static target; indirect ones: the last

@@ -59,6 +59,8 @@ final class BtStats {
         sb.append(String.format(Locale.ROOT, "  blocks translated %d (untranslatable starts %d) in %.1f ms; block runs %d (%.1f insns/run)%n",
                 e.translated, e.untranslatable, e.translateNanos / 1e6, e.blockRuns,
                 e.blockRuns == 0 ? 0.0 : (double) e.btInsns / e.blockRuns));
+        sb.append(String.format(Locale.ROOT, "  returns to the dispatcher %d (%.1f block runs each: the rest chained)%n",
+                e.dispatches, e.dispatches == 0 ? 0.0 : (double) e.blockRuns / e.dispatches));
         sb.append(String.format(Locale.ROOT, "  loops longer than %d instructions translated whole: %d%n",
                 BtTranslator.MAX_INSNS, e.loopUnits()));
         sb.append(String.format(Locale.ROOT, "  invalidated blocks %d, cache flushes %d, faults in translated code %d%n",
