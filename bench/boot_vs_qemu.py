@@ -5,6 +5,10 @@ WL1 (dd if=/dev/zero bs=1M count=MIB | md5sum) and WL2 (gzip -9 of 4 MiB of text
 and the peak RSS of each process. Medians of --runs runs. Then each jvisor engine's speed-up over the
 interpreter, and the CPU bench's MIPS per engine (`jvisor bench`, skipped with --no-mips).
 
+The systems take turns within each round (interp, bt, QEMU, then the next round), so that a slow phase of
+the host (this development host has minutes-long ones, 20-40% slower) falls on all of them alike instead of
+on one system's runs; the ratio lines also give the median of the per-round ratios.
+
 jvisor unpacks the bzImage's kernel on the host by default; --guest-decompress adds rows ("-gd")
 where the guest runs the kernel's own XZ decompressor, as it does under QEMU.
 
@@ -123,19 +127,18 @@ def main():
             systems["jvisor-" + engine + "-gd"] = systems["jvisor-" + engine] + ["--guest-decompress"]
     if not a.no_qemu and shutil.which("qemu-system-i386"):
         systems["qemu-tcg"] = qemu_cmd(kernel, initrd, a.mem)
-    results = {}
-    for name, cmd in systems.items():
-        boots, md5s, gzs, rsss = [], [], [], []
-        for i in range(a.runs):
+    samples = {name: [] for name in systems}  # per system, per round: (boot, WL1, WL2, RSS MiB)
+    for i in range(a.runs):
+        for name, cmd in systems.items():
             marks, rss, tail = run_timed(cmd, a.timeout)
             if MARK_UP not in marks or MARK_G1 not in marks:
                 print("%s run %d did not reach the markers; last output:\n%s" % (name, i + 1, tail), file=sys.stderr)
                 sys.exit(1)
-            boots.append(marks[MARK_UP])
-            md5s.append(marks[MARK_T1] - marks[MARK_T0])
-            gzs.append(marks[MARK_G1] - marks[MARK_G0])
-            rsss.append(rss / 1024.0)
-        results[name] = (statistics.median(boots), statistics.median(md5s), statistics.median(gzs), max(rsss))
+            samples[name].append((marks[MARK_UP], marks[MARK_T1] - marks[MARK_T0], marks[MARK_G1] - marks[MARK_G0],
+                                  rss / 1024.0))
+    results = {}
+    for name, rows in samples.items():
+        results[name] = tuple(statistics.median(r[k] for r in rows) for k in range(3)) + (max(r[3] for r in rows),)
     print("%-17s %14s %16s %16s %13s" % ("system", "boot to shell s", "WL1 md5 %d MiB s" % a.mib, "WL2 gzip -9 4M s",
                                          "peak RSS MiB"))
     for name, (b, m, g, r) in results.items():
@@ -146,6 +149,13 @@ def main():
         for name, (b, m, g, r) in results.items():
             if name != "qemu-tcg":
                 print("%-17s %14.2f %16.2f %16.2f %13.2f" % (name, b / qb, m / qm, g / qg, r / qr))
+        if a.runs > 1:
+            print("median of the per-round ratios to qemu-tcg (each round's runs back to back):")
+            for name, rows in samples.items():
+                if name != "qemu-tcg":
+                    paired = [statistics.median(rows[i][k] / samples["qemu-tcg"][i][k] for i in range(a.runs))
+                              for k in range(3)]
+                    print("%-17s %14.2f %16.2f %16.2f" % (name, *paired))
     if "jvisor-interp" in results:
         ib, im, ig, _ = results["jvisor-interp"]
         print("speed-up over jvisor-interp (higher is better; the target for bt on WL1 is >= 5x):")
