@@ -99,8 +99,10 @@ class BtHostTlbTest {
         BtEngine bt = c.vcpu().bt;
         assertEquals(2, bt.translated, "the units at 3000 and 5000");
         long runs0 = bt.blockRuns;
+        long returns0 = bt.dispatches;
         assertEquals(-1, c.run(0x3000, 100));
         assertEquals(runs0 + 2, bt.blockRuns, "3000 chains into 5000");
+        assertEquals(returns0 + 1, bt.dispatches, "one return to the dispatcher for the two runs (--stats)");
         c.write(PT + 4 * 5, le(0x8000 | 7));             // linear 5000 -> frame 8000
         c.write(0x4000, new byte[] {
             0x0f, 0x01, 0x3d, 0x00, 0x50, 0x00, 0x00,   // 4000: invlpg [5000]
