@@ -131,13 +131,13 @@ final class BtEngine {
             return false;
         }
         long ic0 = c.icount;
-        long runs = 0;
+        long runs = 0, returns = 0;
         while (true) {
             c.btChain = 0;
             int x = b.run(c);
             b = c.btLast; // the unit that left: b itself or the last one chained into from it
             runs += 1 + c.btChain;
-            dispatches++;
+            returns++;
             switch (b.kind[x]) {
                 case BtBlock.CHAIN, BtBlock.INDIRECT -> {
                     // chained successor (direct exits: the static target; indirect ones: the last
@@ -184,6 +184,7 @@ final class BtEngine {
         }
         btInsns += c.icount - ic0;
         blockRuns += runs;
+        dispatches += returns;
         prevStart = -1;
         return true;
     }
